@@ -1,0 +1,5 @@
+import type { RegisterCommands } from '../context.ts';
+
+export const registerExport: RegisterCommands = (_program, _ctx) => {
+  // commands of the export part
+};

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { method } from './define.ts';
+
+export interface RootInfo { id: number; path: string; photos: number }
+
+export interface Photo {
+  id: number;
+  path: string;
+  size: number;
+  hash: string | null;
+  format: string | null;
+  width: number | null;
+  height: number | null;
+  takenAt: string | null;
+  orientation: number | null;
+  gps: { lat: number; lon: number } | null;
+  camera: { make: string | null; model: string | null } | null;
+  thumbnail: string | null;       // absolute path of the cached thumbnail
+  status: 'ok' | 'missing' | 'failed' | 'pending';
+  error: string | null;
+  duplicateOf: number | null;
+}
+
+export interface IndexSummary {
+  found: number;
+  added: number;
+  unchanged: number;
+  updated: number;
+  moved: number;
+  missing: number;
+  duplicates: number;
+  failed: { path: string; error: string }[];
+  cancelled: boolean;
+  seconds: number;
+}
+
+export interface LibraryStatus {
+  roots: RootInfo[];
+  photos: number;
+  ok: number;
+  missing: number;
+  failed: number;
+  pending: number;
+  duplicates: number;
+  dbPath: string;
+}
+
+export const photoQuery = z.object({
+  status: z.enum(['ok', 'missing', 'failed', 'pending', 'all']).default('all'),
+  ids: z.array(z.number().int()).optional(),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(1_000_000).optional(),
+});
+
+export const libraryContract = {
+  'library.addRoot': method<RootInfo>()(z.object({ path: z.string().min(1) })),
+  'library.removeRoot': method<{ removed: boolean }>()(z.object({ path: z.string().min(1) })),
+  'library.status': method<LibraryStatus>()(z.object({})),
+  /** Scans the given roots (added if new) or all roots; resolves when done. Progress: job.progress events. */
+  'library.index': method<IndexSummary>()(z.object({
+    roots: z.array(z.string().min(1)).optional(),
+    jobId: z.string().optional(),
+  })),
+  'library.photos': method<Photo[]>()(photoQuery),
+  'library.photo': method<Photo>()(z.object({ id: z.number().int() })),
+};

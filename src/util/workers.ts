@@ -1,0 +1,32 @@
+// Worker pools (piscina) for CPU-heavy work: decoding, hashing, inference, clustering.
+// Worker files are TypeScript in the source tree (run through tsx) and JavaScript when bundled.
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+
+export interface PoolOptions {
+  /** Threads; default: one per core. */
+  threads?: number;
+  /** Tasks queued per thread before run() waits (back-pressure). */
+  idleTimeout?: number;
+  resourceLimits?: { maxOldGenerationSizeMb?: number };
+}
+
+export function cores(): number {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+/** A pool running the default export (or named export `name`) of `workerFile` (a file: URL). */
+export function createPool(workerFile: URL, opts: PoolOptions = {}): Piscina {
+  const filename = fileURLToPath(workerFile);
+  const threads = opts.threads ?? cores();
+  const execArgv = filename.endsWith('.ts') ? [...process.execArgv.filter((a) => !a.startsWith('--input-type')), '--import', 'tsx'] : process.execArgv;
+  return new Piscina({
+    filename,
+    minThreads: Math.min(1, threads),
+    maxThreads: threads,
+    idleTimeout: opts.idleTimeout ?? 30_000,
+    execArgv: [...new Set(execArgv)],
+    resourceLimits: opts.resourceLimits,
+  });
+}
