@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { DB } from '../store/db.ts';
 import type { SiftEvent, MethodName, ParsedInput, Output } from './contract/index.ts';
 import type { Jobs } from '../util/jobs.ts';
+import type { PhotoStage } from '../library/stages.ts';
 
 export interface EngineContext {
   db: DB;
@@ -14,6 +15,8 @@ export interface EngineContext {
   modelsDir: string;
   emit(e: SiftEvent): void;
   jobs: Jobs;
+  /** Per-photo stages run by library.index after the thumbnail (see src/library/stages.ts). */
+  stages: PhotoStage[];
 }
 
 export type Handlers<K extends MethodName> = { [N in K]: (input: ParsedInput<N>) => Promise<Output<N>> | Output<N> };

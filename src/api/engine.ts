@@ -44,7 +44,7 @@ export class Engine implements SiftClient {
     this.ctx = {
       db, dbPath: opts.dbPath, dataDir, thumbsDir,
       modelsDir: opts.modelsDir ?? process.env.SIFT_MODELS_DIR ?? path.join(repoRoot, 'resources', 'models'),
-      emit, jobs: new Jobs(emit),
+      emit, jobs: new Jobs(emit), stages: [],
     };
     this.handlers = {
       ...jobsHandlers(this.ctx),

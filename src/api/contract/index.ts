@@ -14,6 +14,7 @@ export * from './vision.ts';
 export * from './learn.ts';
 export * from './export.ts';
 export type { MethodDef } from './define.ts';
+export type { SiftHost } from './host.ts';
 
 export const contract = {
   ...jobsContract,
