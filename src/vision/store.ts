@@ -28,7 +28,8 @@ export function loadEmbeddings(db: DB, modelSet: string): EmbeddingMatrix {
     const [id, d, buf] = rows[i];
     if (d !== dim) throw new Error(`embeddings of model set ${modelSet} have mixed dimensions (${d} vs ${dim})`);
     ids[i] = id;
-    data.set(new Float32Array(buf.buffer, buf.byteOffset, d), i * dim);
+    // a BLOB's Buffer need not be 4-byte aligned: copy bytes into the (aligned) matrix
+    new Uint8Array(data.buffer, i * dim * 4, d * 4).set(buf.subarray(0, d * 4));
   }
   return { modelSet, dim, ids, data };
 }
