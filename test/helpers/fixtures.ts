@@ -6,7 +6,7 @@
 //   const lib = await makeLibrary('/tmp/lib', { groupCount: 4, perGroup: 10 });   // 4 distinct looks x 10 variants
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp, type Exif } from 'sharp';
 
 export type RGB = [number, number, number];
 export type Pattern = 'solid' | 'stripes' | 'checker' | 'circle' | 'gradient' | 'diagonal' | 'rings' | 'noise';
@@ -132,7 +132,7 @@ export function renderPixels(opts: ImageOptions = {}): { data: Buffer; width: nu
 function clamp(v: number): number { return Math.max(0, Math.min(255, Math.round(v))); }
 
 /** Builds the sharp pipeline (pixels + EXIF), without writing. */
-export function imagePipeline(opts: ImageOptions = {}): sharp.Sharp {
+export function imagePipeline(opts: ImageOptions = {}): Sharp {
   const px = renderPixels(opts);
   let img = sharp(px.data, { raw: { width: px.width, height: px.height, channels: 3 } });
   const IFD0: Record<string, string> = { ...(opts.exif?.IFD0 ?? {}) };
@@ -149,7 +149,7 @@ export function imagePipeline(opts: ImageOptions = {}): sharp.Sharp {
     IFD3.GPSLongitudeRef = opts.gps.lon >= 0 ? 'E' : 'W';
     IFD3.GPSLongitude = dms(opts.gps.lon);
   }
-  const exif: sharp.Exif = {};
+  const exif: Exif = {};
   if (Object.keys(IFD0).length) exif.IFD0 = IFD0;
   if (Object.keys(IFD2).length) exif.IFD2 = IFD2;
   if (Object.keys(IFD3).length) exif.IFD3 = IFD3;
