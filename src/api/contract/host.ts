@@ -10,4 +10,6 @@ export interface SiftHost extends SiftClient {
   photoUrl(photoId: number): string;
   /** Native folder picker; null when cancelled or not available (the web host asks for a path). */
   pickFolder(): Promise<string | null>;
+  /** Absolute path of a File dropped on the window (Electron preload: webUtils.getPathForFile); absent on the web host. */
+  pathForFile?(file: File): string | null;
 }

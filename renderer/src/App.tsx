@@ -1,0 +1,105 @@
+// The app shell: top bar (views, running jobs, undo/redo, export, theme), the current view, notifications.
+import { useCallback, useEffect, useState } from 'react';
+import { call, has, callLoose } from './host.ts';
+import { NotesProvider, JobBar, useJobs, useAction } from './ui.tsx';
+import { useLoad, isTyping } from './util.ts';
+import { AddFolder, LibraryView } from './views/Library.tsx';
+import { GalleryView } from './views/Gallery.tsx';
+import { ClustersView } from './views/Clusters.tsx';
+import { ReviewView } from './views/Review.tsx';
+import { ExportDialog } from './views/Export.tsx';
+import { UNDO } from './learnApi.ts';
+
+type View = 'clusters' | 'gallery' | 'review' | 'library';
+type Theme = 'light' | 'dark';
+
+function initialTheme(): Theme {
+  const saved = localStorage.getItem('sift.theme');
+  if (saved === 'light' || saved === 'dark') return saved;
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+export function App() {
+  return <NotesProvider><Shell /></NotesProvider>;
+}
+
+function Shell() {
+  const [theme, setTheme] = useState<Theme>(initialTheme);
+  const [view, setView] = useState<View | null>(null);
+  const [exporting, setExporting] = useState(false);
+  const status = useLoad(() => call('library.status', {}), [], ['library.changed']);
+  const jobs = useJobs();
+  const act = useAction();
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('sift.theme', theme);
+  }, [theme]);
+
+  const empty = status.data != null && status.data.photos === 0 && status.data.roots.length === 0;
+  const current: View = view ?? (has('learn.clusters') ? 'clusters' : 'gallery');
+
+  const undo = useCallback((redo: boolean) => {
+    const name = redo ? UNDO.redo : UNDO.undo;
+    if (!has(name)) return;
+    void act(async () => {
+      const r = await callLoose<{ description?: string } | null>(name, {});
+      return r;
+    }, redo ? 'Redone' : 'Undone');
+  }, [act]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTyping(e)) return;
+      const mod = e.ctrlKey || e.metaKey;
+      if (mod && e.key.toLowerCase() === 'z') { e.preventDefault(); undo(e.shiftKey); }
+      else if (mod && e.key.toLowerCase() === 'y') { e.preventDefault(); undo(true); }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [undo]);
+
+  const tab = (v: View, text: string) => (
+    <button className={`tab${current === v ? ' active' : ''}`} onClick={() => setView(v)} data-testid={`tab-${v}`}>{text}</button>
+  );
+  const running = [...jobs.values()];
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand"><span className="logo" aria-hidden>◐</span> Sift</div>
+        {!empty && <nav className="tabs">
+          {tab('clusters', 'Clusters')}
+          {tab('gallery', 'Gallery')}
+          {tab('review', 'Review')}
+          {tab('library', 'Library')}
+        </nav>}
+        <span className="spacer" />
+        {running.length > 0 && <div className="topjobs">{running.slice(0, 1).map((j) => <JobBar key={j.jobId} job={j} />)}</div>}
+        {has(UNDO.undo) && <button className="icon" title="Undo (Ctrl/Cmd+Z)" aria-label="Undo" onClick={() => undo(false)}>↶</button>}
+        {has(UNDO.redo) && <button className="icon" title="Redo (Ctrl/Cmd+Shift+Z)" aria-label="Redo" onClick={() => undo(true)}>↷</button>}
+        {!empty && <button onClick={() => setExporting(true)} data-testid="open-export">Export…</button>}
+        <button className="icon" aria-label="Toggle theme" title="Light / dark theme" data-testid="theme-toggle"
+          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>{theme === 'dark' ? '☀' : '☾'}</button>
+      </header>
+      <main className="content">
+        {status.error && <div className="error-box">The engine is not answering: {status.error}</div>}
+        {empty ? (
+          <div className="welcome" data-testid="view-welcome">
+            <h1>Welcome to Sift</h1>
+            <p className="muted">Sift sorts your photos by what is in them, on this computer only. Start with a folder: your files are never moved or changed.</p>
+            <AddFolder onIndexed={() => { status.reload(); setView(has('learn.clusters') ? 'clusters' : 'gallery'); }} />
+          </div>
+        ) : status.data == null ? null : (
+          <>
+            {current === 'clusters' && <ClustersView />}
+            {current === 'gallery' && <GalleryView />}
+            {current === 'review' && <ReviewView />}
+            {current === 'library' && <LibraryView status={status.data} reload={status.reload} />}
+          </>
+        )}
+      </main>
+      {exporting && <ExportDialog onClose={() => setExporting(false)} />}
+    </div>
+  );
+}
