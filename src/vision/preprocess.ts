@@ -30,10 +30,11 @@ export async function fitPixels(px: DecodedPixels, width: number, height: number
 
 /** Writes one model input into `out` at `offset` (elements), in the manifest's layout and normalisation. */
 export function toTensorData(rgb: Uint8Array, m: ModelManifest, out: Float32Array, offset = 0): void {
-  const { width, height, layout, scale, mean, std } = m.input;
+  const { width, height, layout, normalisation } = m.input;
   const n = width * height;
-  const a = [scale / std[0], scale / std[1], scale / std[2]];
-  const b = [-mean[0] / std[0], -mean[1] / std[1], -mean[2] / std[2]];
+  const sc = normalisation.scale, of = normalisation.offset;
+  const a = typeof sc === 'number' ? [sc, sc, sc] : sc;
+  const b = typeof of === 'number' ? [of, of, of] : of;
   if (layout === 'NHWC') {
     for (let i = 0; i < n * 3; i += 3) {
       out[offset + i] = rgb[i] * a[0] + b[0];

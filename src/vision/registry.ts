@@ -3,31 +3,9 @@
 // `<id>.json` next to `<id>.onnx`; and the model sets built from them (what an embedding is made of).
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
-import { z } from 'zod';
+import { parseManifest, sha256File, type ModelManifest } from './manifest.ts';
 
-/** A model's manifest as the vision runtime needs it (the converter's manifests map onto this). */
-export const modelManifest = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'model id: letters, digits, _ . - only'),
-  version: z.union([z.string(), z.number()]).transform(String).default('1'),
-  source: z.string().optional(),
-  file: z.string().optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-  input: z.object({
-    name: z.string().optional(),
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    layout: z.enum(['NCHW', 'NHWC']),
-    /** value = (pixel * scale - mean[c]) / std[c] */
-    scale: z.number().default(1 / 255),
-    mean: z.array(z.number()).length(3).default([0, 0, 0]),
-    std: z.array(z.number()).length(3).default([1, 1, 1]),
-    /** batch size the graph accepts: 0 = dynamic */
-    batch: z.number().int().min(0).default(0),
-  }),
-  outputs: z.array(z.object({ name: z.string(), dim: z.number().int().positive(), labels: z.array(z.string()).optional() })).min(1),
-});
-export type ModelManifest = z.output<typeof modelManifest>;
+export type { ModelManifest } from './manifest.ts';
 
 export type ModelOrigin = 'default' | 'user' | 'downloaded';
 export interface ModelEntry { manifest: ModelManifest; file: string; origin: ModelOrigin; manifestFile: string }
@@ -85,6 +63,8 @@ export class Registry {
       if (fs.existsSync(mf)) {
         const e = readEntry(mf, origin);
         if (!fs.existsSync(e.file)) throw new ModelError(`Model ${id}: its ONNX file is missing (${e.file}).${origin === 'default' ? ' Run `npm run build:models`.' : ' Reinstall the model.'}`);
+        const v = verifyModel(e);
+        if (!v.ok) throw new ModelError(v.reason);
         return e;
       }
     }
@@ -129,7 +109,12 @@ export interface ResolvedSet { id: string; dim: number; models: ResolvedModel[];
 
 export function singleModelSet(m: ModelManifest): ModelSet {
   const o = m.outputs[0];
-  return { id: `${m.id}@${m.version}`, parts: [{ model: m.id, fit: 'crop', outputs: [o.name] }], tags: o.labels ? { model: m.id, output: o.name } : undefined };
+  return { id: `${m.id}@${m.version}`, parts: [{ model: m.id, fit: fitOf(m), outputs: [o.name] }], tags: o.labels ? { model: m.id, output: o.name } : undefined };
+}
+
+/** The fit a model's manifest advises (centre crop when it has no preference). */
+export function fitOf(m: ModelManifest): Fit {
+  return m.input.resize === 'stretch' ? 'stretch' : m.input.resize === 'letterbox' ? 'letterbox' : 'crop';
 }
 
 export function readEntry(manifestFile: string, origin: ModelOrigin): ModelEntry {
@@ -137,39 +122,41 @@ export function readEntry(manifestFile: string, origin: ModelOrigin): ModelEntry
   try { raw = JSON.parse(fs.readFileSync(manifestFile, 'utf8')); } catch (e) {
     throw new ModelError(`Model manifest ${manifestFile} is not readable JSON: ${(e as Error).message}`);
   }
-  const p = modelManifest.safeParse(raw);
-  if (!p.success) throw new ModelError(`Model manifest ${manifestFile} is invalid: ${p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const file = path.resolve(path.dirname(manifestFile), p.data.file ?? `${p.data.id}.onnx`);
-  return { manifest: p.data, file, origin, manifestFile };
+  let m: ModelManifest;
+  try { m = parseManifest(raw, manifestFile); } catch (e) { throw new ModelError((e as Error).message); }
+  const file = path.resolve(path.dirname(manifestFile), m.file);
+  const o = origin === 'user' && m.notes?.startsWith('downloaded') ? 'downloaded' : origin;
+  return { manifest: m, file, origin: o, manifestFile };
 }
 
-export function sha256File(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
+const verified = new Map<string, string>();
 
 /** Checks a model file against its manifest's SHA-256 (when it has one). */
 export function verifyModel(e: ModelEntry): { ok: true } | { ok: false; reason: string } {
   if (!fs.existsSync(e.file)) return { ok: false, reason: `file missing: ${e.file}` };
-  if (e.manifest.sha256) {
-    const h = sha256File(e.file);
-    if (h !== e.manifest.sha256) return { ok: false, reason: `file ${e.file} does not match its manifest (sha256 ${h.slice(0, 12)}… ≠ ${e.manifest.sha256.slice(0, 12)}…): corrupt or changed` };
+  const st = fs.statSync(e.file);
+  const key = `${e.file}|${st.size}|${st.mtimeMs}`;
+  let h = verified.get(key);
+  if (!h) { h = sha256File(e.file); verified.set(key, h); }
+  if (h !== e.manifest.sha256) {
+    return { ok: false, reason: `Model ${e.manifest.id}: file ${e.file} does not match its manifest (sha256 ${h.slice(0, 12)}…, expected ${e.manifest.sha256.slice(0, 12)}…): it is corrupt or was changed; ${e.origin === 'default' ? 'run `npm run build:models`' : 'reinstall the model'}` };
   }
   return { ok: true };
 }
 
 /** Installs a user-supplied ONNX image model with its manifest into the user models folder. */
 export function installUserModel(userDir: string, onnxFile: string, manifest: unknown): ModelEntry {
-  const p = modelManifest.safeParse(manifest);
-  if (!p.success) throw new ModelError(`Invalid model manifest: ${p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if (!fs.existsSync(onnxFile)) throw new ModelError(`No such file: ${onnxFile}`);
+  const sha = sha256File(onnxFile);
+  let m: ModelManifest;
+  try { m = parseManifest({ sha256: sha, ...(manifest as object), file: `${(manifest as { id?: string }).id}.onnx` }, 'the model manifest'); } catch (e) { throw new ModelError((e as Error).message); }
+  if (m.sha256 !== sha) throw new ModelError(`Model ${m.id}: ${onnxFile} does not match the manifest's sha256`);
   fs.mkdirSync(userDir, { recursive: true });
-  const id = p.data.id;
-  const dest = path.join(userDir, `${id}.onnx`);
+  const dest = path.join(userDir, m.file);
   fs.copyFileSync(onnxFile, dest + '.tmp');
   fs.renameSync(dest + '.tmp', dest);
-  const sha = sha256File(dest);
-  if (p.data.sha256 && p.data.sha256 !== sha) { fs.rmSync(dest); throw new ModelError(`Model ${id}: file does not match the manifest's sha256`); }
-  const mf = path.join(userDir, `${id}.json`);
-  fs.writeFileSync(mf, JSON.stringify({ ...(manifest as object), file: `${id}.onnx`, sha256: sha }, null, 2));
+  const mf = path.join(userDir, `${m.id}.json`);
+  fs.writeFileSync(mf + '.tmp', JSON.stringify(m, null, 2));
+  fs.renameSync(mf + '.tmp', mf);
   return readEntry(mf, 'user');
 }

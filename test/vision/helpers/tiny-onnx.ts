@@ -124,14 +124,21 @@ export function writeTinyModels(dir: string, opts: { seed?: number; midId?: stri
   writeModel(dir, cnId, cn, { size: [512, 512], layout: 'NHWC', scale: 1, outputs: [{ name: 'presence', dim: TINY_LABELS.length, labels: TINY_LABELS }, { name: 'feat', dim: 8 }] });
 }
 
-export function writeModel(dir: string, id: string, bytes: Uint8Array, io: { size: [number, number]; layout: 'NCHW' | 'NHWC'; scale: number; outputs: { name: string; dim: number; labels?: string[] }[] }): string {
+export interface TinyIo {
+  size: [number, number]; layout: 'NCHW' | 'NHWC'; scale: number; resize?: 'stretch' | 'letterbox' | 'center-crop' | 'any';
+  outputs: { name: string; dim: number; labels?: string[] }[];
+}
+
+/** Writes `<id>.onnx` and its manifest (the converter's format, src/vision/manifest.ts) into dir. */
+export function writeModel(dir: string, id: string, bytes: Uint8Array, io: TinyIo): string {
   const file = path.join(dir, `${id}.onnx`);
   fs.writeFileSync(file, bytes);
   const manifest = {
-    id, version: '1', source: 'sift-test', file: `${id}.onnx`,
-    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
-    input: { name: 'input', width: io.size[0], height: io.size[1], layout: io.layout, scale: io.scale, mean: [0, 0, 0], std: [1, 1, 1] },
-    outputs: io.outputs,
+    format: 1, id, version: '1', source: 'sift-test', file: `${id}.onnx`,
+    sha256: crypto.createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, opset: 13,
+    input: { name: 'input', width: io.size[0], height: io.size[1], layout: io.layout, channels: 3, colorOrder: 'RGB',
+      normalisation: { scale: io.scale, offset: 0 }, dtype: 'float32', resize: io.resize ?? 'any', dynamicBatch: io.layout === 'NCHW' },
+    outputs: io.outputs.map((o) => ({ ...o, kind: o.labels ? 'scores' : 'embedding' })),
   };
   fs.writeFileSync(path.join(dir, `${id}.json`), JSON.stringify(manifest, null, 2));
   return file;
