@@ -9,6 +9,8 @@ import react from '@vitejs/plugin-react';
 import { workerUrlPlugin } from './main/build/worker-url-plugin.ts';
 
 const root = process.cwd();
+// SIFT_OUT_DIR redirects the output (the build test builds into a scratch folder).
+const outRoot = path.resolve(root, process.env.SIFT_OUT_DIR ?? 'out');
 const targets = new Set((process.env.SIFT_BUILD_TARGETS ?? 'main,preload,renderer').split(',').map((s) => s.trim()));
 
 export default defineConfig({
@@ -16,7 +18,7 @@ export default defineConfig({
     ? {
       plugins: [workerUrlPlugin()],
       build: {
-        outDir: path.join(root, 'out', 'main'),
+        outDir: path.join(outRoot, 'main'),
         target: 'node22',
         sourcemap: true,
         rolldownOptions: {
@@ -29,7 +31,7 @@ export default defineConfig({
   preload: targets.has('preload')
     ? {
       build: {
-        outDir: path.join(root, 'out', 'preload'),
+        outDir: path.join(outRoot, 'preload'),
         sourcemap: true,
         rolldownOptions: {
           input: { preload: path.join(root, 'main', 'preload.ts') },
@@ -44,7 +46,7 @@ export default defineConfig({
       base: './',
       plugins: [react()],
       build: {
-        outDir: path.join(root, 'out', 'renderer'),
+        outDir: path.join(outRoot, 'renderer'),
         target: 'chrome120',
         rolldownOptions: { input: path.join(root, 'renderer', 'index.html') },
       },
