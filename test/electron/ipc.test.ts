@@ -163,7 +163,7 @@ describe('main <-> engine process wire, with a real Engine', () => {
   });
 
   it('fails pending and later calls clearly when the process is gone, and closes the database on close', async () => {
-    const { engine, client, isClosed } = setup();
+    const { engine, client } = setup();
     await client.ready();
     const pending = client.call('jobs.list', {});
     client.fail('The engine process exited (code 9).');
