@@ -34,7 +34,9 @@ try {
     packagesDir: pkgs ? path.resolve(pkgs) : undefined,
     force: flag('--force'),
     ids: only?.split(',').filter(Boolean),
-    log: (m) => console.log(`sift models: ${m}`),
+    log: (m) => {
+      if (!postinstall || !m.endsWith('up to date')) console.log(`sift models: ${m}`);
+    },
   });
   const built = results.filter((r) => r.status === 'built').length;
   if (!postinstall || built) console.log(`sift models: ${built} built, ${results.length - built} up to date (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
