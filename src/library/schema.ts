@@ -28,6 +28,7 @@ export function librarySchema(db: DB): void {
       thumb TEXT,                          -- path of the thumbnail, relative to the thumbnail cache
       status TEXT NOT NULL DEFAULT 'pending',
       error TEXT,                          -- reason when status = 'failed'
+      warning TEXT,                        -- set when status = 'ok' but the file is damaged (decoded partially)
       duplicate_of INTEGER REFERENCES photos(id) ON DELETE SET NULL,
       added_at INTEGER NOT NULL,
       updated_at INTEGER NOT NULL

@@ -18,8 +18,12 @@ export interface Photo {
   thumbnail: string | null;       // absolute path of the cached thumbnail
   status: 'ok' | 'missing' | 'failed' | 'pending';
   error: string | null;
+  /** Set when status is 'ok' but the file is damaged and decoded only partially. */
+  warning: string | null;
   duplicateOf: number | null;
 }
+
+export interface StageSummary { id: string; done: number; failed: number; skipped: string | null }
 
 export interface IndexSummary {
   found: number;
@@ -29,7 +33,12 @@ export interface IndexSummary {
   moved: number;
   missing: number;
   duplicates: number;
+  /** Files (or unreadable folders) that could not be indexed, with the reason. */
   failed: { path: string; error: string }[];
+  /** Photos indexed but damaged (decoded partially). */
+  warnings: { path: string; warning: string }[];
+  /** Per-photo stages run after the thumbnails (embeddings...). */
+  stages: StageSummary[];
   cancelled: boolean;
   seconds: number;
 }
@@ -54,12 +63,17 @@ export const photoQuery = z.object({
 
 export const libraryContract = {
   'library.addRoot': method<RootInfo>()(z.object({ path: z.string().min(1) })),
-  'library.removeRoot': method<{ removed: boolean }>()(z.object({ path: z.string().min(1) })),
+  /** Forgets a folder: its photos leave the index (files on disk are never touched). */
+  'library.removeRoot': method<{ removed: boolean; photos: number }>()(z.object({ path: z.string().min(1) })),
   'library.status': method<LibraryStatus>()(z.object({})),
   /** Scans the given roots (added if new) or all roots; resolves when done. Progress: job.progress events. */
   'library.index': method<IndexSummary>()(z.object({
     roots: z.array(z.string().min(1)).optional(),
     jobId: z.string().optional(),
+    /** Run the per-photo stages (embeddings) after the thumbnails; false = index only. */
+    stages: z.boolean().default(true),
+    /** Decompression-bomb guard: images above this many pixels fail. */
+    maxPixels: z.number().int().min(1).optional(),
   })),
   'library.photos': method<Photo[]>()(photoQuery),
   'library.photo': method<Photo>()(z.object({ id: z.number().int() })),

@@ -1,0 +1,11 @@
+// Piscina worker of the library index: one photo per task (see src/media/process.ts).
+import { processPhoto, type ProcessTask, type ProcessResult } from '../media/process.ts';
+
+export default async function run(task: ProcessTask): Promise<ProcessResult> {
+  try {
+    return await processPhoto(task);
+  } catch (e) {
+    // never let one photo take the pool down
+    return { ok: false, error: `could not process the file: ${(e as Error)?.message ?? String(e)}` };
+  }
+}
