@@ -256,7 +256,7 @@ describe('ONNX graph writer', () => {
     expect(Array.from(r.m.data as Float32Array)).toEqual([2, 0]);
     const decoded = decodeModel(bytes);
     expect(Number(decoded.opsetImport[0].version)).toBe(13);
-    expect(decoded.graph!.node.map((n) => n.opType)).toEqual(['MatMul', 'Clip', 'ReduceMax']);
+    expect(decoded.graph!.node!.map((n) => n.opType)).toEqual(['MatMul', 'Clip', 'ReduceMax']);
   });
 });
 
