@@ -1,16 +1,16 @@
 // The app shell: top bar (views, running jobs, undo/redo, export, theme), the current view, notifications.
 import { useCallback, useEffect, useState } from 'react';
-import { call, has, callLoose } from './host.ts';
-import { NotesProvider, JobBar, useJobs, useAction } from './ui.tsx';
+import { call, has } from './host.ts';
+import { NotesProvider, JobBar, useJobs, useAction, useNotify } from './ui.tsx';
 import { useLoad, isTyping } from './util.ts';
 import { AddFolder, LibraryView } from './views/Library.tsx';
 import { GalleryView } from './views/Gallery.tsx';
 import { ClustersView } from './views/Clusters.tsx';
 import { ReviewView } from './views/Review.tsx';
 import { ExportDialog } from './views/Export.tsx';
-import { UNDO } from './learnApi.ts';
 
 type View = 'clusters' | 'gallery' | 'review' | 'library';
+const VIEWS: View[] = ['clusters', 'gallery', 'review', 'library'];
 type Theme = 'light' | 'dark';
 
 function initialTheme(): Theme {
@@ -25,11 +25,15 @@ export function App() {
 
 function Shell() {
   const [theme, setTheme] = useState<Theme>(initialTheme);
-  const [view, setView] = useState<View | null>(null);
+  const [view, setView] = useState<View | null>(() => {
+    const v = new URLSearchParams(location.search).get('view');
+    return VIEWS.includes(v as View) ? (v as View) : null;
+  });
   const [exporting, setExporting] = useState(false);
   const status = useLoad(() => call('library.status', {}), [], ['library.changed']);
   const jobs = useJobs();
   const act = useAction();
+  const notify = useNotify();
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -40,13 +44,12 @@ function Shell() {
   const current: View = view ?? (has('learn.clusters') ? 'clusters' : 'gallery');
 
   const undo = useCallback((redo: boolean) => {
-    const name = redo ? UNDO.redo : UNDO.undo;
-    if (!has(name)) return;
+    if (!has('learn.undo')) return;
     void act(async () => {
-      const r = await callLoose<{ description?: string } | null>(name, {});
-      return r;
-    }, redo ? 'Redone' : 'Undone');
-  }, [act]);
+      const r = await call(redo ? 'learn.redo' : 'learn.undo', {});
+      notify({ kind: 'info', text: r.entry ? `${redo ? 'Redone' : 'Undone'}: ${r.entry.summary}` : `Nothing to ${redo ? 'redo' : 'undo'}` });
+    });
+  }, [act, notify]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -76,8 +79,8 @@ function Shell() {
         </nav>}
         <span className="spacer" />
         {running.length > 0 && <div className="topjobs">{running.slice(0, 1).map((j) => <JobBar key={j.jobId} job={j} />)}</div>}
-        {has(UNDO.undo) && <button className="icon" title="Undo (Ctrl/Cmd+Z)" aria-label="Undo" onClick={() => undo(false)}>↶</button>}
-        {has(UNDO.redo) && <button className="icon" title="Redo (Ctrl/Cmd+Shift+Z)" aria-label="Redo" onClick={() => undo(true)}>↷</button>}
+        {has('learn.undo') && <button className="icon" title="Undo (Ctrl/Cmd+Z)" aria-label="Undo" onClick={() => undo(false)}>↶</button>}
+        {has('learn.redo') && <button className="icon" title="Redo (Ctrl/Cmd+Shift+Z)" aria-label="Redo" onClick={() => undo(true)}>↷</button>}
         {!empty && <button onClick={() => setExporting(true)} data-testid="open-export">Export…</button>}
         <button className="icon" aria-label="Toggle theme" title="Light / dark theme" data-testid="theme-toggle"
           onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>{theme === 'dark' ? '☀' : '☾'}</button>

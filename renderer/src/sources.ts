@@ -1,7 +1,7 @@
 // Where the gallery's photos come from: a filter -> a paged source over the engine API.
 // Label/unlabeled/suggested filters use the learning engine's methods when this engine has them.
-import type { Photo } from '../../src/api/contract/index.ts';
-import { call, callLoose, has } from './host.ts';
+import type { Photo, Suggestion } from '../../src/api/contract/index.ts';
+import { call, has } from './host.ts';
 
 export type Filter =
   | { kind: 'all' }
@@ -50,25 +50,56 @@ function statusSource(status: 'all' | 'failed'): PhotoSource {
   };
 }
 
-/** Learning-engine queries the gallery needs, bound to whatever methods the engine has. */
+/** Pages through the whole review queue (learn.suggestions), up to `cap` items. */
+async function queueItems(cap = 20_000) {
+  const out: Suggestion[] = [];
+  for (let offset = 0; offset < cap; offset += 1000) {
+    const page = await call('learn.suggestions', { offset, limit: 1000 });
+    out.push(...page.items);
+    if (offset + 1000 >= page.total) break;
+  }
+  return out;
+}
+
+/**
+ * Learning-engine queries the gallery needs. The API has no "photos carrying label X" query yet, so:
+ *   label X   = photos of the clusters named X, plus queue items currently labelled X (photos confirmed
+ *               outside those clusters are missing: see docs/ui.md);
+ *   unlabeled = review-queue items without a label (up to 20,000);
+ *   suggested = every label's suggestions (learn.suggestions per label).
+ */
 export const learnFilters = {
   has(_kind: 'unlabeled' | 'suggested' | 'label'): boolean {
-    return has(LEARN.photoIds);
+    return has('learn.suggestions') && has('learn.clusterPhotos');
   },
-  ids(f: Filter): Promise<number[]> {
-    const q = f.kind === 'label' ? { labelId: f.id } : f.kind === 'unlabeled' ? { unlabeled: true } : { suggested: true };
-    return callLoose<number[]>(LEARN.photoIds, q);
+  async ids(f: Filter): Promise<number[]> {
+    if (f.kind === 'unlabeled') return (await queueItems()).filter((s) => !s.current).map((s) => s.photoId);
+    if (f.kind === 'suggested') {
+      const labels = await call('learn.labels', {});
+      const ids = new Set<number>();
+      for (const l of labels) {
+        if (!l.suggested) continue;
+        for (const s of (await call('learn.suggestions', { label: l.id, limit: 1000 })).items) ids.add(s.photoId);
+      }
+      return [...ids];
+    }
+    if (f.kind === 'label') {
+      const ids = new Set<number>();
+      const { clusters } = await call('learn.clusters', { includeNamed: true });
+      for (const c of clusters) {
+        if (c.label?.id !== f.id) continue;
+        for (const id of (await call('learn.clusterPhotos', { id: c.id, limit: 100_000 })).photoIds) ids.add(id);
+      }
+      for (const s of await queueItems()) if (s.current?.labelId === f.id) ids.add(s.photoId);
+      return [...ids];
+    }
+    return [];
   },
-  canLabel(): boolean { return has(LEARN.label); },
+  canLabel(): boolean { return has('learn.confirm'); },
+  /** Confirms photos as a label (created if new). */
   labelPhotos(photoIds: number[], name: string): Promise<unknown> {
-    return callLoose(LEARN.label, { photoIds, label: name });
+    return call('learn.label', { name, photos: photoIds, clusters: [] });
   },
-};
-
-/** Names of the learning engine's methods this UI uses (kept in one place while that API lands). */
-export const LEARN = {
-  photoIds: 'learn.photoIds',
-  label: 'learn.label',
 };
 
 export function photoSource(f: Filter): PhotoSource {
