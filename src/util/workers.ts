@@ -20,13 +20,16 @@ export function cores(): number {
 export function createPool(workerFile: URL, opts: PoolOptions = {}): Piscina {
   const filename = fileURLToPath(workerFile);
   const threads = opts.threads ?? cores();
-  const execArgv = filename.endsWith('.ts') ? [...process.execArgv.filter((a) => !a.startsWith('--input-type')), '--import', 'tsx'] : process.execArgv;
+  const inherited = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  // add tsx unless already there (do not dedupe flags: `--conditions a --conditions b` must stay pairs)
+  const hasTsx = inherited.some((a, i) => a === '--import' && inherited[i + 1] === 'tsx');
+  const execArgv = filename.endsWith('.ts') && !hasTsx ? [...inherited, '--import', 'tsx'] : inherited;
   return new Piscina({
     filename,
     minThreads: Math.min(1, threads),
     maxThreads: threads,
     idleTimeout: opts.idleTimeout ?? 30_000,
-    execArgv: [...new Set(execArgv)],
+    execArgv,
     resourceLimits: opts.resourceLimits,
   });
 }

@@ -1,6 +1,7 @@
 // The vision runtime: the selected model set, a worker pool running decode + inference, the index stage,
 // and the background embedding job.
 import path from 'node:path';
+import { setMaxListeners } from 'node:events';
 import type { Piscina } from 'piscina';
 import type { DB } from '../store/db.ts';
 import type { PhotoStage, StageItem } from '../library/stages.ts';
@@ -56,6 +57,7 @@ export class VisionRuntime {
   /** Embeds photos (from pixels when given, else decoding the file) without saving anything. */
   async embedItems(items: StageItem[], set: ResolvedSet = this.resolved(), signal?: AbortSignal): Promise<EmbedTaskResult['results']> {
     const pool = this.getPool();
+    if (signal) setMaxListeners(0, signal); // one abort listener per queued task
     const per = 1;
     const tasks: Promise<EmbedTaskResult>[] = [];
     for (let i = 0; i < items.length; i += per) {
