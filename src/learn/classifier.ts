@@ -1,0 +1,197 @@
+// Class-balanced multinomial logistic regression on feature rows, with negative examples (a rejected
+// label: loss -log(1 - p_label)), L2 regularisation, warm start from the previous weights (incremental
+// retraining), temperature-scaled probabilities, and a hard mask: a rejected (row, class) gets probability 0.
+
+export interface TrainSet {
+  /** feature rows of positives */
+  rows: Int32Array;
+  /** class index per positive row */
+  y: Int32Array;
+  /** negatives: rows and the class they are NOT */
+  negRows: Int32Array;
+  negY: Int32Array;
+  /** optional weight multiplier per positive (e.g. 0.5 for cluster-assigned, 1 for confirmed) */
+  pw?: Float32Array;
+}
+
+export interface Model {
+  K: number;
+  d: number;
+  /** K × (d + 1), last column is the bias */
+  W: Float32Array;
+  temperature: number;
+}
+
+export interface TrainOptions {
+  iters?: number;
+  lr?: number;
+  l2?: number;
+  /** keep at most this many positives per class (random, deterministic) to bound the cost */
+  capPerClass?: number;
+  warm?: Model | null;
+}
+
+export function trainLogReg(X: Float32Array, d: number, K: number, set: TrainSet, opts: TrainOptions = {}): Model {
+  const stride = d + 1;
+  const W = new Float32Array(K * stride);
+  const warm = opts.warm && opts.warm.K <= K && opts.warm.d === d ? opts.warm : null;
+  if (warm) W.set(warm.W.subarray(0, warm.K * stride));
+  const iters = opts.iters ?? (warm ? 40 : 150);
+  const lr = opts.lr ?? 1.0;
+  const l2 = opts.l2 ?? 1e-3;
+  // cap positives per class
+  const cap = opts.capPerClass ?? 600;
+  const byClass: number[][] = Array.from({ length: K }, () => []);
+  for (let i = 0; i < set.rows.length; i++) byClass[set.y[i]].push(i);
+  const chosen: number[] = [];
+  for (const list of byClass) {
+    if (list.length <= cap) chosen.push(...list);
+    else { const step = list.length / cap; for (let j = 0; j < cap; j++) chosen.push(list[Math.floor(j * step)]); }
+  }
+  const present = byClass.filter((l) => l.length > 0).length || 1;
+  const nPos = chosen.length;
+  const nNeg = set.negRows.length;
+  const rows = new Int32Array(nPos + nNeg);
+  const cls = new Int32Array(nPos + nNeg);
+  const wt = new Float32Array(nPos + nNeg);
+  const isNeg = new Uint8Array(nPos + nNeg);
+  for (let j = 0; j < nPos; j++) {
+    const i = chosen[j];
+    rows[j] = set.rows[i]; cls[j] = set.y[i];
+    wt[j] = (set.pw ? set.pw[i] : 1) / (present * Math.min(cap, byClass[set.y[i]].length));
+  }
+  const negW = nPos > 0 ? 1 / Math.max(nPos, 20) : 1 / Math.max(1, nNeg);
+  for (let j = 0; j < nNeg; j++) { rows[nPos + j] = set.negRows[j]; cls[nPos + j] = set.negY[j]; wt[nPos + j] = negW; isNeg[nPos + j] = 1; }
+
+  const N = rows.length;
+  const G = new Float32Array(K * stride);
+  const V = new Float32Array(K * stride);
+  const z = new Float64Array(K);
+  const mu = 0.9;
+  for (let it = 0; it < iters; it++) {
+    G.fill(0);
+    // Nesterov look-ahead weights
+    const Wl = new Float32Array(K * stride);
+    for (let q = 0; q < Wl.length; q++) Wl[q] = W[q] + mu * V[q];
+    for (let j = 0; j < N; j++) {
+      const xo = rows[j] * d;
+      let zmax = -Infinity;
+      for (let c = 0; c < K; c++) {
+        const wo = c * stride;
+        let s = Wl[wo + d];
+        for (let a = 0; a < d; a++) s += Wl[wo + a] * X[xo + a];
+        z[c] = s; if (s > zmax) zmax = s;
+      }
+      let sum = 0;
+      for (let c = 0; c < K; c++) { z[c] = Math.exp(z[c] - zmax); sum += z[c]; }
+      for (let c = 0; c < K; c++) z[c] /= sum;
+      const t = cls[j];
+      const w = wt[j];
+      if (!isNeg[j]) {
+        for (let c = 0; c < K; c++) {
+          const g = w * (z[c] - (c === t ? 1 : 0));
+          if (g === 0) continue;
+          const wo = c * stride;
+          for (let a = 0; a < d; a++) G[wo + a] += g * X[xo + a];
+          G[wo + d] += g;
+        }
+      } else {
+        const pr = Math.min(z[t], 1 - 1e-6);
+        const f = w * pr / (1 - pr);
+        for (let c = 0; c < K; c++) {
+          const g = f * ((c === t ? 1 : 0) - z[c]);
+          if (g === 0) continue;
+          const wo = c * stride;
+          for (let a = 0; a < d; a++) G[wo + a] += g * X[xo + a];
+          G[wo + d] += g;
+        }
+      }
+    }
+    for (let q = 0; q < W.length; q++) {
+      const reg = (q % stride) === d ? 0 : l2 * Wl[q];
+      V[q] = mu * V[q] - lr * (G[q] + reg);
+      W[q] += V[q];
+    }
+  }
+  return { K, d, W, temperature: 1 };
+}
+
+export interface Predictions {
+  /** best class per row, -1 when every class is masked */
+  best: Int32Array;
+  /** calibrated probability of the best class */
+  prob: Float32Array;
+  /** probability of the best minus the second best */
+  margin: Float32Array;
+}
+
+/**
+ * Predicts every row of X (n × d). masked(row) returns the classes that must never be suggested for that
+ * row (rejections), or undefined.
+ */
+export function predictAll(X: Float32Array, n: number, model: Model, masked?: (row: number) => Iterable<number> | undefined): Predictions {
+  const { K, d, W, temperature } = model;
+  const stride = d + 1;
+  const best = new Int32Array(n);
+  const prob = new Float32Array(n);
+  const margin = new Float32Array(n);
+  const z = new Float64Array(K);
+  for (let i = 0; i < n; i++) {
+    const xo = i * d;
+    let zmax = -Infinity;
+    for (let c = 0; c < K; c++) {
+      const wo = c * stride;
+      let s = W[wo + d];
+      for (let a = 0; a < d; a++) s += W[wo + a] * X[xo + a];
+      s /= temperature;
+      z[c] = s; if (s > zmax) zmax = s;
+    }
+    let sum = 0;
+    for (let c = 0; c < K; c++) { z[c] = Math.exp(z[c] - zmax); sum += z[c]; }
+    const mk = masked?.(i);
+    if (mk) for (const c of mk) if (c >= 0 && c < K) { sum -= z[c]; z[c] = 0; }
+    let b = -1, p1 = 0, p2 = 0;
+    if (sum > 0) {
+      for (let c = 0; c < K; c++) {
+        const p = z[c] / sum;
+        if (p > p1) { p2 = p1; p1 = p; b = c; } else if (p > p2) p2 = p;
+      }
+    }
+    best[i] = b; prob[i] = p1; margin[i] = p1 - p2;
+  }
+  return { best, prob, margin };
+}
+
+/** Fits the softmax temperature on held-out (row, class) pairs by a 1-D search minimising the NLL. */
+export function fitTemperature(X: Float32Array, model: Model, rows: Int32Array, y: Int32Array): number {
+  if (rows.length < 10) return 1;
+  const { K, d, W } = model;
+  const stride = d + 1;
+  const logits = new Float64Array(rows.length * K);
+  for (let j = 0; j < rows.length; j++) {
+    const xo = rows[j] * d;
+    for (let c = 0; c < K; c++) {
+      const wo = c * stride;
+      let s = W[wo + d];
+      for (let a = 0; a < d; a++) s += W[wo + a] * X[xo + a];
+      logits[j * K + c] = s;
+    }
+  }
+  const nll = (T: number) => {
+    let L = 0;
+    for (let j = 0; j < rows.length; j++) {
+      let zmax = -Infinity;
+      for (let c = 0; c < K; c++) zmax = Math.max(zmax, logits[j * K + c] / T);
+      let sum = 0;
+      for (let c = 0; c < K; c++) sum += Math.exp(logits[j * K + c] / T - zmax);
+      L -= logits[j * K + y[j]] / T - zmax - Math.log(sum);
+    }
+    return L;
+  };
+  let lo = Math.log(0.05), hi = Math.log(20);
+  for (let it = 0; it < 40; it++) {
+    const m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
+    if (nll(Math.exp(m1)) < nll(Math.exp(m2))) hi = m2; else lo = m1;
+  }
+  return Math.exp((lo + hi) / 2);
+}
