@@ -78,7 +78,9 @@ function createWindow(): void {
     title: 'Sift',
     backgroundColor: '#1e1f22',
     webPreferences: {
-      preload: paths.preload,
+      // Reviewed (electronegativity PRELOAD_JS_CHECK asks for a manual review of every preload): main/preload.ts
+      // runs sandboxed, exposes only window.sift via contextBridge, and speaks only on the sift: channels.
+      preload: paths.preload, /* eng-disable PRELOAD_JS_CHECK */
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -90,6 +92,8 @@ function createWindow(): void {
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
+      // Middle-click must not open anything (the window-open handler denies it too).
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   mainWindow.once('ready-to-show', () => mainWindow?.show());
