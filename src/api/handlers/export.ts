@@ -1,5 +1,54 @@
 import type { EngineContext, Handlers } from '../context.ts';
+import type { ExportInfo, ExportMode, ExportPlan } from '../contract/export.ts';
+import { ApiError } from '../errors.ts';
+import { planExport, PlanError, type ExportOptions } from '../../export/plan.ts';
+import { ExportError, effectiveState, type RunSummary, type UndoSummary, getExport, listExports, runExport, undoExport } from '../../export/run.ts';
 
-export function exportHandlers(_ctx: EngineContext): Handlers<'export.list'> {
-  return { 'export.list': () => [] };
+type K = 'export.plan' | 'export.run' | 'export.resume' | 'export.undo' | 'export.list';
+
+function apiErr(e: unknown): never {
+  if (e instanceof PlanError) throw new ApiError(e.message, 'bad_input');
+  if (e instanceof ExportError) throw new ApiError(e.message, e.code);
+  throw e;
+}
+
+export function exportHandlers(ctx: EngineContext): Handlers<K> {
+  const changed = (mode: string) => {
+    ctx.emit({ type: 'exports.changed' });
+    if (mode === 'move') ctx.emit({ type: 'library.changed' });
+  };
+  const plan = async (o: ExportOptions): Promise<ExportPlan> => {
+    try { return await planExport(ctx.db, o); } catch (e) { return apiErr(e); } finally { ctx.emit({ type: 'exports.changed' }); }
+  };
+  const run = async (exportId: number, jobId: string | undefined, kind: 'export' | 'export.undo') => {
+    const mode = (() => { try { return getExport(ctx.db, exportId).mode; } catch (e) { return apiErr(e); } })();
+    try {
+      return await ctx.jobs.run<RunSummary | UndoSummary>(kind, jobId, (job) => {
+        const env = { db: ctx.db, signal: job.signal, progress: job.progress };
+        return kind === 'export' ? runExport(env, exportId) : undoExport(env, exportId);
+      });
+    } catch (e) { return apiErr(e); } finally { changed(mode); }
+  };
+  return {
+    'export.plan': (o) => plan(o),
+    'export.run': async ({ exportId, options, jobId }) => {
+      const id = exportId ?? (await plan(options!)).exportId;
+      return run(id, jobId, 'export') as ReturnType<typeof runExport>;
+    },
+    'export.resume': ({ exportId, jobId }) => run(exportId, jobId, 'export') as ReturnType<typeof runExport>,
+    'export.undo': ({ exportId, jobId }) => {
+      let id = exportId;
+      if (id === undefined) {
+        const last = listExports(ctx.db).find((x) => !['planned', 'undone'].includes(effectiveState(x.row)));
+        if (!last) throw new ApiError('There is no export to undo', 'not_found');
+        id = last.row.id;
+      }
+      return run(id, jobId, 'export.undo') as ReturnType<typeof undoExport>;
+    },
+    'export.list': (): ExportInfo[] => listExports(ctx.db).map(({ row, counts }) => ({
+      exportId: row.id, createdAt: row.created_at, finishedAt: row.finished_at, dest: row.dest, mode: row.mode as ExportMode,
+      template: row.template, state: effectiveState(row), error: row.error, counts,
+      plan: row.summary ? { exportId: row.id, ...JSON.parse(row.summary) } : null,
+    })),
+  };
 }

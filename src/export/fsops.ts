@@ -1,0 +1,84 @@
+// The file-system seam of the export: every operation that touches the disk goes through an ExportFs, so that
+// tests can inject faults (ENOSPC, EACCES, EXDEV, a kill at the n-th operation) without touching the engine code.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { xxh3 } from '@node-rs/xxhash';
+
+export interface ExportFs {
+  /** Exclusive copy: fails with EEXIST when dst exists (COPYFILE_EXCL). */
+  copyFileExcl(src: string, dst: string): Promise<void>;
+  /** Hard link: fails with EEXIST when dst exists, EXDEV across devices. */
+  link(src: string, dst: string): Promise<void>;
+  symlink(target: string, dst: string): Promise<void>;
+  /** Exclusive create + write + fsync (flag 'wx'). */
+  writeFileExcl(file: string, data: string | Uint8Array): Promise<void>;
+  unlink(file: string): Promise<void>;
+  mkdir(dir: string): Promise<void>;
+  rmdir(dir: string): Promise<void>;
+  readFile(file: string): Promise<Buffer>;
+  readdir(dir: string): Promise<string[]>;
+  readlink(file: string): Promise<string>;
+  /** lstat; null when the path does not exist. */
+  lstat(file: string): Promise<fs.Stats | null>;
+  fsyncFile(file: string): Promise<void>;
+  fsyncDir(dir: string): Promise<void>;
+}
+
+async function fsyncPath(p: string, flags: string): Promise<void> {
+  const fh = await fsp.open(p, flags);
+  try { await fh.sync(); } finally { await fh.close(); }
+}
+
+export const nodeFs: ExportFs = {
+  copyFileExcl: (src, dst) => fsp.copyFile(src, dst, fs.constants.COPYFILE_EXCL),
+  link: (src, dst) => fsp.link(src, dst),
+  symlink: (target, dst) => fsp.symlink(target, dst),
+  async writeFileExcl(file, data) {
+    const fh = await fsp.open(file, 'wx');
+    try { await fh.writeFile(data); await fh.sync(); } finally { await fh.close(); }
+  },
+  unlink: (f) => fsp.unlink(f),
+  mkdir: async (d) => { await fsp.mkdir(d); },
+  rmdir: (d) => fsp.rmdir(d),
+  readFile: (f) => fsp.readFile(f),
+  readdir: (d) => fsp.readdir(d),
+  readlink: (f) => fsp.readlink(f),
+  async lstat(f) {
+    try { return await fsp.lstat(f); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null; throw e; }
+  },
+  fsyncFile: (f) => fsyncPath(f, 'r+'),
+  fsyncDir: (d) => fsyncPath(d, 'r').catch((e) => { if ((e as NodeJS.ErrnoException).code !== 'EISDIR' && (e as NodeJS.ErrnoException).code !== 'EINVAL') throw e; }),
+};
+
+/** xxh3-128 of the content, 32 hex digits (the library's photos.hash format). */
+export function hashBuffer(buf: Uint8Array | string): string {
+  return xxh3.xxh128(buf).toString(16).padStart(32, '0');
+}
+
+export async function hashFile(xfs: ExportFs, file: string): Promise<string> {
+  return hashBuffer(await xfs.readFile(file));
+}
+
+/** Compares two hex hashes by value (tolerates different zero padding / case). */
+export function sameHash(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (!a || !b) return false;
+  try { return BigInt('0x' + a) === BigInt('0x' + b); } catch { return false; }
+}
+
+export function errCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException)?.code;
+}
+
+/** A clear, user-facing message for a file-system error. */
+export function describeFsError(e: unknown, what: string): string {
+  const code = errCode(e);
+  switch (code) {
+    case 'ENOSPC': return `disk full while ${what}`;
+    case 'EDQUOT': return `disk quota exceeded while ${what}`;
+    case 'EACCES': case 'EPERM': return `permission denied while ${what}`;
+    case 'EROFS': return `read-only file system while ${what}`;
+    case 'ENOENT': return `not found while ${what}`;
+    case 'ENAMETOOLONG': return `name too long while ${what}`;
+    default: return `${(e as Error)?.message ?? String(e)} (while ${what})`;
+  }
+}

@@ -1,0 +1,255 @@
+// The plan (dry run): which file goes where, what collides, how many bytes will be written. Nothing on disk is
+// changed; the plan is stored in the journal (state 'planned') so that running it executes exactly this plan.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DB } from '../store/db.ts';
+import { renderTemplate, sanitizeSegment, templateError, foldKey } from './names.ts';
+import { hashBuffer, hashFile, nodeFs, type ExportFs } from './fsops.ts';
+import { Listing, resolveUnit, type Op, type Want } from './resolve.ts';
+import { buildXmp } from './xmp.ts';
+
+export type ExportMode = 'copy' | 'hardlink' | 'symlink' | 'move';
+
+export interface ExportOptions {
+  to: string;
+  mode: ExportMode;
+  template: string;
+  unlabeled: 'skip' | 'folder';
+  unsortedName: string;
+  keywords: boolean;
+  photoIds?: number[];
+}
+
+export interface PlanConflict { photoId: number | null; src: string | null; dst: string; kind: 'renamed' | 'identical' | 'crossDevice' | 'keywordsSkipped'; detail: string }
+export interface PlanSkip { photoId: number | null; path: string; reason: string }
+export interface PlanSummary {
+  exportId: number;
+  dest: string;
+  mode: ExportMode;
+  template: string;
+  unlabeled: 'skip' | 'folder';
+  keywords: boolean;
+  photos: number;
+  placements: number;
+  files: number;
+  sidecars: number;
+  keywordFiles: number;
+  bytesToWrite: number;
+  freeBytes: number | null;
+  identical: number;
+  renamed: number;
+  folders: { folder: string; photos: number; bytes: number }[];
+  conflicts: PlanConflict[];
+  conflictsTotal: number;
+  skipped: PlanSkip[];
+  skippedTotal: number;
+  warnings: string[];
+}
+
+const RAW_EXT = new Set(['.cr2', '.cr3', '.crw', '.nef', '.nrw', '.arw', '.srf', '.sr2', '.dng', '.raf', '.orf', '.rw2', '.pef', '.srw', '.x3f', '.3fr', '.iiq', '.rwl', '.erf', '.mrw', '.kdc', '.dcr', '.mef', '.mos']);
+const LIST_CAP = 1000;
+
+export interface PlanItem {
+  grp: number; unit: number; seq: number; photoId: number | null; kind: 'photo' | 'sidecar' | 'keywords';
+  op: Op; src: string | null; dir: string; want: string; dst: string; size: number; expectHash: string | null;
+  content: string | null; state: 'pending' | 'skipped'; result: string | null;
+}
+
+interface PhotoRow { id: number; path: string; size: number; hash: string | null; taken_at: string | null; camera_make: string | null; camera_model: string | null; status: string }
+
+export class PlanError extends Error {}
+
+/** Finds the sidecars of a photo among the names of its folder (case-insensitive). */
+export function findSidecars(fileName: string, dirNames: string[], photoNames: Set<string>): { name: string; nameFor: (p: string) => string }[] {
+  const ext = path.extname(fileName);
+  const stem = fileName.slice(0, fileName.length - ext.length);
+  const lf = fileName.toLowerCase();
+  const ls = stem.toLowerCase();
+  const out: { name: string; nameFor: (p: string) => string }[] = [];
+  for (const e of dirNames) {
+    const le = e.toLowerCase();
+    if (le === lf || photoNames.has(le)) continue;
+    const stemOf = (p: string) => p.slice(0, p.length - path.extname(p).length);
+    if (le === lf + '.xmp') {
+      out.push({ name: e, nameFor: (p) => p + e.slice(fileName.length) });
+    } else if (le.startsWith(ls + '.')) {
+      const rest = le.slice(ls.length);
+      if (rest === '.xmp' || rest === '.aae' || RAW_EXT.has(rest)) {
+        const suffix = e.slice(stem.length);
+        out.push({ name: e, nameFor: (p) => stemOf(p) + suffix });
+      }
+    }
+  }
+  return out;
+}
+
+async function deviceOf(p: string): Promise<{ dev: number; free: number | null }> {
+  let cur = path.resolve(p);
+  for (;;) {
+    try {
+      const st = await fs.promises.stat(cur);
+      let free: number | null = null;
+      try { const sf = await fs.promises.statfs(cur); free = sf.bavail * sf.bsize; } catch { /* not supported */ }
+      return { dev: st.dev, free };
+    } catch {
+      const up = path.dirname(cur);
+      if (up === cur) return { dev: -1, free: null };
+      cur = up;
+    }
+  }
+}
+
+/** Builds the plan, stores it in the journal (state 'planned') and returns its summary. Changes nothing on disk. */
+export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = nodeFs): Promise<PlanSummary> {
+  const terr = templateError(opts.template);
+  if (terr) throw new PlanError(`Bad template "${opts.template}": ${terr}`);
+  if (!opts.to.trim()) throw new PlanError('No destination folder given');
+  const dest = path.resolve(opts.to);
+  const destSt = await xfs.lstat(dest);
+  if (destSt && !destSt.isDirectory()) throw new PlanError(`The destination ${dest} exists and is not a folder`);
+  const unsorted = sanitizeSegment(opts.unsortedName || 'Unsorted');
+
+  let photos: PhotoRow[];
+  if (opts.photoIds) {
+    const sel = db.prepare(`SELECT id, path, size, hash, taken_at, camera_make, camera_model, status FROM photos WHERE id = ?`);
+    photos = opts.photoIds.map((id) => sel.get(id) as PhotoRow | undefined).filter((r): r is PhotoRow => !!r);
+    const missingIds = opts.photoIds.filter((id) => !photos.some((p) => p.id === id));
+    if (missingIds.length) throw new PlanError(`Unknown photo id(s): ${missingIds.slice(0, 10).join(', ')}`);
+  } else {
+    photos = db.prepare(`SELECT id, path, size, hash, taken_at, camera_make, camera_model, status FROM photos ORDER BY path`).all() as PhotoRow[];
+  }
+  const labelsOf = new Map<number, string[]>();
+  for (const r of db.prepare(`SELECT photo_id, label FROM v_photo_labels ORDER BY label COLLATE NOCASE`).all() as { photo_id: number; label: string }[]) {
+    let l = labelsOf.get(r.photo_id);
+    if (!l) labelsOf.set(r.photo_id, (l = []));
+    l.push(r.label);
+  }
+  const photoPaths = new Map<string, Set<string>>(); // dir -> lowercase names of indexed photos (not sidecars)
+  for (const p of db.prepare(`SELECT path FROM photos`).all() as { path: string }[]) {
+    const d = path.dirname(p.path);
+    let s = photoPaths.get(d);
+    if (!s) photoPaths.set(d, (s = new Set()));
+    s.add(path.basename(p.path).toLowerCase());
+  }
+
+  const listing = new Listing(xfs);
+  const srcDirs = new Map<string, string[]>();
+  const destDev = await deviceOf(dest);
+  const items: PlanItem[] = [];
+  const conflicts: PlanConflict[] = [];
+  const skipped: PlanSkip[] = [];
+  let conflictsTotal = 0, skippedTotal = 0, identical = 0, renamed = 0, bytesToWrite = 0, sidecarCount = 0, keywordFiles = 0, placements = 0, photoCount = 0;
+  const folders = new Map<string, { folder: string; photos: number; bytes: number }>();
+  const warnings: string[] = [];
+  const conflict = (c: PlanConflict) => { conflictsTotal++; if (conflicts.length < LIST_CAP) conflicts.push(c); };
+  const skip = (s: PlanSkip) => { skippedTotal++; if (skipped.length < LIST_CAP) skipped.push(s); };
+  let crossDevice = 0;
+  let grp = 0, unit = 0, seq = 0;
+
+  for (const p of photos) {
+    if (p.status === 'missing') { skip({ photoId: p.id, path: p.path, reason: 'missing from disk (index status)' }); continue; }
+    const st = await xfs.lstat(p.path);
+    if (!st || !st.isFile()) { skip({ photoId: p.id, path: p.path, reason: 'source file not found' }); continue; }
+    const labels = labelsOf.get(p.id) ?? [];
+    if (labels.length === 0 && opts.unlabeled === 'skip') { skip({ photoId: p.id, path: p.path, reason: 'unlabeled' }); continue; }
+    const folderLabels = labels.length ? labels : [unsorted];
+
+    const srcDir = path.dirname(p.path);
+    let names = srcDirs.get(srcDir);
+    if (!names) { names = await xfs.readdir(srcDir).catch(() => []); srcDirs.set(srcDir, names); }
+    const fileName = path.basename(p.path);
+    const sidecars = findSidecars(fileName, names, photoPaths.get(srcDir) ?? new Set());
+    const sidecarInfo: { src: string; size: number; hash: string; nameFor: (p: string) => string }[] = [];
+    for (const sc of sidecars) {
+      const scPath = path.join(srcDir, sc.name);
+      const sst = await xfs.lstat(scPath);
+      if (!sst || !sst.isFile()) continue;
+      sidecarInfo.push({ src: scPath, size: sst.size, hash: await hashFile(xfs, scPath), nameFor: sc.nameFor });
+    }
+    const photoHash = p.hash ?? await hashFile(xfs, p.path);
+    const sameDev = st.dev === destDev.dev;
+    if (opts.mode === 'hardlink' && !sameDev) {
+      crossDevice++;
+      conflict({ photoId: p.id, src: p.path, dst: dest, kind: 'crossDevice', detail: 'hard links cannot cross file systems: this photo will fail; use copy' });
+    }
+    // move: the copies (extra labels) first, the move last; the photo moves into its first label's folder
+    const placementLabels = opts.mode === 'move' ? [...folderLabels.slice(1), folderLabels[0]] : folderLabels;
+    photoCount++;
+    for (let li = 0; li < placementLabels.length; li++) {
+      const label = placementLabels[li];
+      const isMove = opts.mode === 'move' && li === placementLabels.length - 1;
+      const op: Op = opts.mode === 'move' ? (isMove ? 'move' : 'copy') : opts.mode;
+      const r = renderTemplate(opts.template, { label, takenAt: p.taken_at, cameraMake: p.camera_make, cameraModel: p.camera_model, fileName });
+      const dir = await listing.canonicalDir(dest, r.folders);
+      const wants: (Want & { kind: PlanItem['kind']; size: number; content: string | null })[] = [
+        { kind: 'photo', op, src: p.path, expectHash: photoHash, size: p.size, nameFor: (n) => n, content: null },
+        ...sidecarInfo.map((s) => ({ kind: 'sidecar' as const, op: (op === 'move' ? 'move' : op) as Op, src: s.src, expectHash: s.hash, size: s.size, nameFor: s.nameFor, content: null })),
+      ];
+      if (opts.keywords && labels.length) {
+        const kwFor = (n: string) => n + '.xmp';
+        const clash = sidecarInfo.some((s) => foldKey(s.nameFor(r.fileName)) === foldKey(kwFor(r.fileName)));
+        if (clash) {
+          conflict({ photoId: p.id, src: p.path, dst: path.join(dir, kwFor(r.fileName)), kind: 'keywordsSkipped', detail: 'the photo already has this XMP sidecar; it is copied as is and keywords are not written' });
+        } else {
+          const xmp = buildXmp(labels);
+          wants.push({ kind: 'keywords', op: 'write', src: null, expectHash: hashBuffer(xmp), size: Buffer.byteLength(xmp), nameFor: kwFor, content: xmp });
+        }
+      }
+      const res = await resolveUnit(listing, dir, r.fileName, wants);
+      placements++;
+      unit++;
+      const folderRel = path.relative(dest, dir) || '.';
+      let f = folders.get(folderRel);
+      if (!f) folders.set(folderRel, (f = { folder: folderRel, photos: 0, bytes: 0 }));
+      f.photos++;
+      if (res.n > 0) {
+        renamed++;
+        conflict({ photoId: p.id, src: p.path, dst: path.join(dir, res.photoName), kind: 'renamed', detail: `a different file is already named ${r.fileName}` });
+      }
+      wants.forEach((w, i) => {
+        const slot = res.slots[i];
+        const dst = path.join(dir, slot.name);
+        const isIdent = slot.state === 'identical';
+        if (isIdent) {
+          identical++;
+          conflict({ photoId: p.id, src: w.src, dst, kind: 'identical', detail: 'identical content already there: skipped' });
+        } else {
+          listing.reserve(dir, slot.name, w.expectHash);
+          const writes = w.op === 'copy' || w.op === 'write' || (w.op === 'move' && !sameDev);
+          if (writes) { bytesToWrite += w.size; f.bytes += w.size; }
+        }
+        if (w.kind === 'sidecar') sidecarCount++;
+        if (w.kind === 'keywords') keywordFiles++;
+        items.push({
+          grp, unit, seq: seq++, photoId: p.id, kind: w.kind, op: w.op, src: w.src, dir, want: w.kind === 'photo' ? r.fileName : w.nameFor(r.fileName),
+          dst, size: w.size, expectHash: w.expectHash, content: w.content,
+          state: isIdent ? 'skipped' : 'pending', result: isIdent ? 'identical' : (res.n > 0 ? 'renamed' : null),
+        });
+      });
+    }
+    grp++;
+  }
+  if (crossDevice) warnings.push(`${crossDevice} photo(s) are on another file system than ${dest}: hard links are impossible there`);
+  if (opts.mode === 'move' && photos.length && items.some((i) => i.op === 'move')) {
+    const srcDev = (await xfs.lstat(items.find((i) => i.op === 'move')!.src!))?.dev;
+    if (srcDev !== undefined && srcDev !== destDev.dev) warnings.push('moving across file systems: each file is copied, synced, verified, then its source deleted');
+  }
+  if (destDev.free !== null && bytesToWrite > destDev.free) warnings.push(`not enough free space: ${bytesToWrite} bytes to write, ${destDev.free} free at ${dest}`);
+
+  const options = { ...opts, to: dest };
+  const summaryBase = {
+    dest, mode: opts.mode, template: opts.template, unlabeled: opts.unlabeled, keywords: opts.keywords,
+    photos: photoCount, placements, files: items.length, sidecars: sidecarCount, keywordFiles, bytesToWrite, freeBytes: destDev.free,
+    identical, renamed, folders: [...folders.values()].sort((a, b) => a.folder.localeCompare(b.folder)),
+    conflicts, conflictsTotal, skipped, skippedTotal, warnings,
+  };
+  const exportId = db.transaction(() => {
+    const id = Number(db.prepare(`INSERT INTO exports (created_at, dest, mode, template, options, state, summary) VALUES (?, ?, ?, ?, ?, 'planned', ?)`)
+      .run(Date.now(), dest, opts.mode, opts.template, JSON.stringify(options), JSON.stringify(summaryBase)).lastInsertRowid);
+    const ins = db.prepare(`INSERT INTO export_items (export_id, grp, unit, seq, photo_id, kind, op, src, dir, want, dst, size, expect_hash, content, state, result)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const it of items) ins.run(id, it.grp, it.unit, it.seq, it.photoId, it.kind, it.op, it.src, it.dir, it.want, it.dst, it.size, it.expectHash, it.content, it.state, it.result);
+    return id;
+  })();
+  return { exportId, ...summaryBase };
+}

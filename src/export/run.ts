@@ -1,0 +1,517 @@
+// Execution, resume and undo of an export, driven by the journal (export_items).
+//
+// Per item: resolve target -> journal 'started' (the target was free) -> create it without ever overwriting
+// (COPYFILE_EXCL / link / symlink / exclusive create) -> verify (hash, inode or link target) -> journal 'done'.
+// A move is link + unlink on one file system, and copy -> fsync -> verify -> delete across file systems; the
+// photo's path in the index changes in the same transaction that marks the move done.
+// After a kill, 'started' items are repaired from what is on disk (recoverItem), so resume and undo are exact.
+import path from 'node:path';
+import type { DB } from '../store/db.ts';
+import { describeFsError, errCode, hashFile, nodeFs, sameHash, type ExportFs } from './fsops.ts';
+import { Listing, resolveUnit, isIdentical, type Op, type Want } from './resolve.ts';
+
+export interface ItemRow {
+  id: number; export_id: number; grp: number; unit: number; seq: number; photo_id: number | null;
+  kind: 'photo' | 'sidecar' | 'keywords'; op: Op; src: string | null; dir: string; want: string; dst: string | null;
+  size: number; expect_hash: string | null; dst_hash: string | null; content: string | null;
+  state: string; result: string | null; error: string | null;
+}
+export interface ExportRow {
+  id: number; created_at: number; finished_at: number | null; dest: string; mode: string; template: string;
+  options: string; state: string; pid: number | null; summary: string | null; error: string | null;
+}
+
+export interface RunEnv {
+  db: DB;
+  fs?: ExportFs;
+  signal?: AbortSignal;
+  progress?: (p: { phase: string; done: number; total: number; failed?: number; current?: string }, force?: boolean) => void;
+  /** Units of work run at the same time (different photos). Default 4. */
+  concurrency?: number;
+}
+
+export interface RunSummary {
+  exportId: number;
+  state: string;
+  created: number;
+  moved: number;
+  identical: number;
+  renamed: number;
+  failed: { src: string | null; dst: string | null; error: string }[];
+  failedTotal: number;
+  pending: number;
+  bytesWritten: number;
+  error: string | null;
+  seconds: number;
+}
+
+export interface UndoSummary {
+  exportId: number;
+  state: string;
+  removed: number;
+  movedBack: number;
+  kept: { path: string; reason: string }[];
+  failed: { path: string; error: string }[];
+  seconds: number;
+}
+
+export class ExportError extends Error {
+  constructor(message: string, readonly code: 'not_found' | 'conflict' | 'bad_input' = 'conflict') { super(message); }
+}
+
+class Abort extends Error {}
+
+function pidAlive(pid: number | null): boolean {
+  if (!pid) return false;
+  try { process.kill(pid, 0); return true; } catch (e) { return errCode(e) === 'EPERM'; }
+}
+
+/** Exports currently run by this process (a 'running' row not in here and whose pid is dead was killed). */
+const active = new Set<number>();
+
+export function effectiveState(row: ExportRow): string {
+  if ((row.state === 'running' || row.state === 'undoing') && !active.has(row.id) && !(row.pid !== process.pid && pidAlive(row.pid))) {
+    return row.state === 'running' ? 'interrupted' : 'undo-interrupted';
+  }
+  return row.state;
+}
+
+export function getExport(db: DB, id: number): ExportRow {
+  const row = db.prepare(`SELECT * FROM exports WHERE id = ?`).get(id) as ExportRow | undefined;
+  if (!row) throw new ExportError(`No export with id ${id}`, 'not_found');
+  return row;
+}
+
+class Journal {
+  private setState;
+  private setDst;
+  private setPhotoPath;
+  private addDir;
+  constructor(private db: DB) {
+    this.setState = db.prepare(`UPDATE export_items SET state = ?, result = COALESCE(?, result), dst_hash = COALESCE(?, dst_hash), error = ? WHERE id = ?`);
+    this.setDst = db.prepare(`UPDATE export_items SET dst = ?, state = ?, result = ? WHERE id = ?`);
+    this.setPhotoPath = db.prepare(`UPDATE photos SET path = ?, updated_at = ? WHERE id = ? AND path = ?`);
+    this.addDir = db.prepare(`INSERT OR IGNORE INTO export_dirs (export_id, path) VALUES (?, ?)`);
+  }
+  state(it: ItemRow, state: string, o: { result?: string | null; hash?: string | null; error?: string | null } = {}): void {
+    this.setState.run(state, o.result ?? null, o.hash ?? null, o.error ?? null, it.id);
+    it.state = state;
+    if (o.result) it.result = o.result;
+    if (o.hash) it.dst_hash = o.hash;
+    it.error = o.error ?? null;
+  }
+  dst(it: ItemRow, dst: string, state: string, result: string | null): void {
+    this.setDst.run(dst, state, result, it.id);
+    it.dst = dst; it.state = state; it.result = result;
+  }
+  /** Marks a move done and points the index at the new place, atomically. */
+  moved(it: ItemRow, from: string, to: string, hash: string | null, state: string, result: string): void {
+    this.db.transaction(() => {
+      this.state(it, state, { result, hash });
+      if (it.kind === 'photo' && it.photo_id !== null) this.setPhotoPath.run(to, Date.now(), it.photo_id, from);
+    })();
+  }
+  dir(exportId: number, dir: string): void { this.addDir.run(exportId, dir); }
+  tx<T>(fn: () => T): T { return this.db.transaction(fn)(); }
+}
+
+function wantOf(it: ItemRow): Want {
+  return { nameFor: (n) => n, op: it.op, src: it.src, expectHash: it.expect_hash };
+}
+
+/** Creates the missing folders of dir (journaled first, so undo can remove them when empty). */
+async function ensureDir(xfs: ExportFs, j: Journal, exportId: number, dir: string, known: Set<string>): Promise<void> {
+  if (known.has(dir)) return;
+  const missing: string[] = [];
+  let cur = dir;
+  for (;;) {
+    const st = await xfs.lstat(cur);
+    if (st) {
+      if (!st.isDirectory()) throw Object.assign(new Error(`${cur} exists and is not a folder`), { code: 'ENOTDIR' });
+      break;
+    }
+    missing.push(cur);
+    const up = path.dirname(cur);
+    if (up === cur) break;
+    cur = up;
+  }
+  for (const d of missing.reverse()) {
+    j.dir(exportId, d);
+    try { await xfs.mkdir(d); } catch (e) { if (errCode(e) !== 'EEXIST') throw e; }
+  }
+  known.add(dir);
+}
+
+async function removeIfExists(xfs: ExportFs, p: string): Promise<void> {
+  try { await xfs.unlink(p); } catch (e) { if (errCode(e) !== 'ENOENT') throw e; }
+}
+
+/**
+ * Moves a file without ever overwriting: link+unlink on one file system; else copy -> fsync -> verify -> delete.
+ * expectHash: what the content must be (verified before the source is deleted).
+ */
+async function moveFile(xfs: ExportFs, from: string, to: string, expectHash: string | null): Promise<{ hash: string | null; crossDevice: boolean }> {
+  try {
+    await xfs.link(from, to);
+    const a = await xfs.lstat(from), b = await xfs.lstat(to);
+    if (!a || !b || a.ino !== b.ino || a.dev !== b.dev) throw new Error(`move verification failed: ${to} is not ${from}`);
+    await xfs.fsyncDir(path.dirname(to));
+    await xfs.unlink(from);
+    await xfs.fsyncDir(path.dirname(from)).catch(() => {});
+    return { hash: null, crossDevice: false };
+  } catch (e) {
+    const c = errCode(e);
+    if (c !== 'EXDEV' && c !== 'EPERM' && c !== 'ENOTSUP' && c !== 'EOPNOTSUPP' && c !== 'EMLINK') throw e;
+    if (c === 'EPERM' && await xfs.lstat(to)) throw e;
+  }
+  await xfs.copyFileExcl(from, to);
+  try {
+    await xfs.fsyncFile(to);
+    await xfs.fsyncDir(path.dirname(to));
+    const h = await hashFile(xfs, to);
+    const want = expectHash ?? await hashFile(xfs, from);
+    if (!sameHash(h, want) && !sameHash(h, await hashFile(xfs, from))) throw new Error(`verification failed: the copy of ${from} differs from it`);
+    await xfs.unlink(from);
+    await xfs.fsyncDir(path.dirname(from)).catch(() => {});
+    return { hash: h, crossDevice: true };
+  } catch (e) {
+    // the source is intact: remove our copy (if the source is really still there)
+    if (await xfs.lstat(from)) await removeIfExists(xfs, to).catch(() => {});
+    throw e;
+  }
+}
+
+/** Creates one target (never overwriting) and verifies it. Returns the verified hash (null for links). */
+async function createTarget(xfs: ExportFs, it: ItemRow, dst: string): Promise<string | null> {
+  switch (it.op) {
+    case 'copy': {
+      await xfs.copyFileExcl(it.src!, dst);
+      try {
+        const h = await hashFile(xfs, dst);
+        if (sameHash(h, it.expect_hash)) return h;
+        // the source may have changed since it was indexed: compare with the source as it is now
+        if (sameHash(h, await hashFile(xfs, it.src!))) return h;
+        throw new Error(`verification failed: the copy differs from ${it.src}`);
+      } catch (e) { await removeIfExists(xfs, dst).catch(() => {}); throw e; }
+    }
+    case 'write': {
+      try {
+        await xfs.writeFileExcl(dst, it.content ?? '');
+        const h = await hashFile(xfs, dst);
+        if (!sameHash(h, it.expect_hash)) throw new Error(`verification failed: ${dst} does not hold what was written`);
+        return h;
+      } catch (e) { if (errCode(e) !== 'EEXIST') await removeIfExists(xfs, dst).catch(() => {}); throw e; }
+    }
+    case 'hardlink': {
+      await xfs.link(it.src!, dst);
+      const a = await xfs.lstat(it.src!), b = await xfs.lstat(dst);
+      if (!a || !b || a.ino !== b.ino) { await removeIfExists(xfs, dst); throw new Error(`verification failed: ${dst} is not a link to ${it.src}`); }
+      return null;
+    }
+    case 'symlink': {
+      await xfs.symlink(it.src!, dst);
+      if ((await xfs.readlink(dst)) !== it.src) { await removeIfExists(xfs, dst); throw new Error(`verification failed: ${dst} does not point to ${it.src}`); }
+      return null;
+    }
+    case 'move': return (await moveFile(xfs, it.src!, dst, it.expect_hash)).hash;
+  }
+}
+
+/** Brings a 'started' item (interrupted by a kill) to 'done' or back to 'pending' from what is on disk. */
+async function recoverItem(xfs: ExportFs, j: Journal, it: ItemRow): Promise<void> {
+  const dst = it.dst!;
+  const d = await xfs.lstat(dst);
+  if (it.op === 'move') {
+    const s = await xfs.lstat(it.src!);
+    if (s && d) {
+      if (s.ino === d.ino && s.dev === d.dev) { await xfs.unlink(it.src!); j.moved(it, it.src!, dst, null, 'done', 'moved'); return; }
+      // a cross-device copy was in progress: finish it if complete, else drop the partial copy
+      const hd = await hashFile(xfs, dst);
+      if (sameHash(hd, await hashFile(xfs, it.src!))) {
+        await xfs.fsyncFile(dst); await xfs.fsyncDir(path.dirname(dst));
+        await xfs.unlink(it.src!);
+        j.moved(it, it.src!, dst, hd, 'done', 'moved');
+      } else { await xfs.unlink(dst); j.state(it, 'pending'); }
+      return;
+    }
+    if (!s && d) { j.moved(it, it.src!, dst, null, 'done', 'moved'); return; }
+    if (s && !d) { j.state(it, 'pending'); return; }
+    j.state(it, 'failed', { error: `${it.src} and ${dst} are both missing (removed outside Sift?)` });
+    return;
+  }
+  if (!d) { j.state(it, 'pending'); return; }
+  if (await isIdentical(xfs, dst, wantOf(it)) || (it.op === 'copy' && it.src && sameHash(await hashFile(xfs, dst), await hashFile(xfs, it.src).catch(() => null)))) {
+    j.state(it, 'done', { result: 'created', hash: it.op === 'copy' || it.op === 'write' ? await hashFile(xfs, dst) : null });
+    return;
+  }
+  if (it.op === 'copy' || it.op === 'write') { await xfs.unlink(dst); j.state(it, 'pending'); return; } // our partial file
+  j.state(it, 'failed', { error: `${dst} was taken by another file during the export` });
+}
+
+function summarize(db: DB, exportId: number, t0: number, error: string | null): RunSummary {
+  const row = getExport(db, exportId);
+  const rows = db.prepare(`SELECT state, result, op, COUNT(*) n, SUM(size) bytes FROM export_items WHERE export_id = ? GROUP BY state, result, op`).all(exportId) as { state: string; result: string | null; op: string; n: number; bytes: number }[];
+  let created = 0, moved = 0, identical = 0, pending = 0, bytes = 0;
+  for (const r of rows) {
+    if (r.state === 'done' && r.op === 'move') moved += r.n;
+    else if (r.state === 'done') { created += r.n; if (r.op === 'copy' || r.op === 'write') bytes += r.bytes; }
+    if (r.state === 'skipped' && r.result === 'identical') identical += r.n;
+    if (r.state === 'pending' || r.state === 'started') pending += r.n;
+  }
+  const renamed = (db.prepare(`SELECT COUNT(*) n FROM export_items WHERE export_id = ? AND kind = 'photo' AND state = 'done' AND result = 'renamed'`).get(exportId) as { n: number }).n;
+  const failedRows = db.prepare(`SELECT src, dst, error FROM export_items WHERE export_id = ? AND state = 'failed' ORDER BY seq LIMIT 1000`).all(exportId) as { src: string | null; dst: string | null; error: string }[];
+  const failedTotal = (db.prepare(`SELECT COUNT(*) n FROM export_items WHERE export_id = ? AND state = 'failed'`).get(exportId) as { n: number }).n;
+  return { exportId, state: effectiveState(row), created, moved, identical, renamed, failed: failedRows, failedTotal, pending, bytesWritten: bytes, error, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Runs (or resumes) an export from its journal. */
+export async function runExport(env: RunEnv, exportId: number): Promise<RunSummary> {
+  const t0 = performance.now();
+  const { db } = env;
+  const xfs = env.fs ?? nodeFs;
+  const row = getExport(db, exportId);
+  const st = effectiveState(row);
+  if (!['planned', 'interrupted', 'cancelled', 'failed', 'done'].includes(st)) {
+    throw new ExportError(`Export ${exportId} cannot be run: it is ${st}`);
+  }
+  if (st === 'done' && !(db.prepare(`SELECT 1 FROM export_items WHERE export_id = ? AND state IN ('pending','started') LIMIT 1`).get(exportId))) {
+    return summarize(db, exportId, t0, null);
+  }
+  const j = new Journal(db);
+  active.add(exportId);
+  db.prepare(`UPDATE exports SET state = 'running', pid = ?, error = NULL WHERE id = ?`).run(process.pid, exportId);
+  let fatal: string | null = null;
+  try {
+    const items = db.prepare(`SELECT * FROM export_items WHERE export_id = ? ORDER BY grp, unit, seq`).all(exportId) as ItemRow[];
+    for (const it of items.filter((i) => i.state === 'started')) await recoverItem(xfs, j, it);
+    // failed items of an earlier run (disk full, permission) are retried on resume
+    for (const it of items.filter((i) => i.state === 'failed')) j.state(it, 'pending');
+
+    const groups = new Map<number, ItemRow[]>();
+    for (const it of items) { let g = groups.get(it.grp); if (!g) groups.set(it.grp, (g = [])); g.push(it); }
+    const todo = [...groups.values()].filter((g) => g.some((i) => i.state === 'pending'));
+    const listing = new Listing(xfs);
+    // names this export already holds are reserved (they are on disk, or about to be)
+    for (const it of items) if (it.dst && (it.state === 'done' || it.state === 'started' || it.state === 'pending')) listing.reserve(path.dirname(it.dst), path.basename(it.dst), it.dst_hash ?? it.expect_hash);
+    const knownDirs = new Set<string>();
+    let done = 0, failedCount = 0;
+    const total = todo.length;
+    let next = 0;
+    env.progress?.({ phase: 'export', done: 0, total }, true);
+
+    const runGroup = async (g: ItemRow[]) => {
+      const units = new Map<number, ItemRow[]>();
+      for (const it of g) { let u = units.get(it.unit); if (!u) units.set(it.unit, (u = [])); u.push(it); }
+      for (const u of units.values()) {
+        if (env.signal?.aborted || fatal) throw new Abort();
+        await runUnit(u);
+      }
+    };
+
+    const runUnit = async (u: ItemRow[]) => {
+      const photo = u.find((i) => i.kind === 'photo')!;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        if (photo.state === 'pending' && u.every((i) => i.state === 'pending' || i.state === 'skipped')) {
+          // (re)resolve the names of the whole placement against the disk as it is now
+          const dir = photo.dir;
+          listing.forget(dir);
+          for (const i of u) if (i.state === 'pending' && i.dst) listing.release(dir, path.basename(i.dst));
+          const pend = u.filter((i) => i.state === 'pending');
+          const wants = pend.map((i) => ({ ...wantOf(i), nameFor: nameMapper(photo.want, i.want) }));
+          // the planned names first (so the export does what the plan showed), else resolve again from the wanted name
+          let res: Awaited<ReturnType<typeof resolveUnit>> | null = null;
+          if (pend.every((i) => i.dst && path.dirname(i.dst) === dir)) {
+            const slots: { name: string; state: 'free' | 'identical' }[] = [];
+            for (let k = 0; k < pend.length; k++) {
+              const sl = await listing.slot(dir, path.basename(pend[k].dst!), wants[k]);
+              if (sl.state === 'different') break;
+              slots.push({ name: sl.state === 'identical' ? sl.actual : path.basename(pend[k].dst!), state: sl.state });
+            }
+            if (slots.length === pend.length) res = { photoName: path.basename(photo.dst!), n: photo.result === 'renamed' ? 1 : 0, slots };
+          }
+          res ??= await resolveUnit(listing, dir, photo.want, wants);
+          j.tx(() => pend.forEach((i, k) => {
+            const slot = res.slots[k];
+            const dst = path.join(dir, slot.name);
+            if (slot.state === 'identical') j.dst(i, dst, 'skipped', 'identical');
+            else { j.dst(i, dst, 'pending', res.n > 0 ? 'renamed' : null); listing.reserve(dir, slot.name, i.expect_hash); }
+          }));
+        }
+        let retry = false;
+        for (const it of u) {
+          if (it.state !== 'pending') continue;
+          if (it.kind !== 'photo' && photo.state === 'failed') { j.state(it, 'failed', { error: 'not exported because its photo failed' }); continue; }
+          const r = await runItem(it);
+          if (r === 'retry') { retry = true; break; }
+        }
+        if (!retry) return;
+      }
+    };
+
+    const runItem = async (it: ItemRow): Promise<'ok' | 'retry'> => {
+      const dst = it.dst!;
+      try {
+        await ensureDir(xfs, j, exportId, it.dir, knownDirs);
+        j.state(it, 'started');
+        const h = await createTarget(xfs, it, dst);
+        if (it.op === 'move') j.moved(it, it.src!, dst, h, 'done', it.result === 'renamed' ? 'renamed' : 'moved');
+        else j.state(it, 'done', { result: it.result ?? 'created', hash: h });
+        listing.noteCreated(it.dir, path.basename(dst));
+        return 'ok';
+      } catch (e) {
+        const c = errCode(e);
+        if (c === 'EEXIST' && it.kind === 'photo') { j.state(it, 'pending'); listing.forget(it.dir); return 'retry'; }
+        const msg = describeFsError(e, `${it.op === 'write' ? 'writing' : it.op === 'move' ? 'moving' : 'exporting'} ${it.src ?? ''} to ${dst}`.replace('  ', ' '));
+        failedCount++;
+        j.state(it, 'failed', { error: msg });
+        if (c === 'ENOSPC' || c === 'EDQUOT' || c === 'EROFS') { fatal = msg; throw new Abort(); }
+        return 'ok';
+      }
+    };
+
+    const conc = Math.max(1, env.concurrency ?? 4);
+    const worker = async () => {
+      while (next < todo.length) {
+        if (env.signal?.aborted || fatal) return;
+        const g = todo[next++];
+        try { await runGroup(g); } catch (e) { if (!(e instanceof Abort)) throw e; return; }
+        done++;
+        env.progress?.({ phase: 'export', done, total, failed: failedCount, current: g[0].src ?? undefined });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(conc, Math.max(1, todo.length)) }, worker));
+    env.progress?.({ phase: 'export', done, total, failed: failedCount }, true);
+    const state = fatal ? 'failed' : env.signal?.aborted ? 'cancelled' : 'done';
+    db.prepare(`UPDATE exports SET state = ?, finished_at = ?, error = ? WHERE id = ?`).run(state, Date.now(), fatal, exportId);
+  } catch (e) {
+    db.prepare(`UPDATE exports SET state = 'failed', finished_at = ?, error = ? WHERE id = ?`).run(Date.now(), String((e as Error)?.message ?? e), exportId);
+    throw e;
+  } finally {
+    active.delete(exportId);
+  }
+  return summarize(db, exportId, t0, fatal);
+}
+
+/** Maps the photo's resolved name to a sidecar's name, from the names wanted in the plan. */
+function nameMapper(photoWant: string, itemWant: string): (photoName: string) => string {
+  if (itemWant === photoWant) return (n) => n;
+  if (itemWant.toLowerCase().startsWith(photoWant.toLowerCase() + '.')) { const suffix = itemWant.slice(photoWant.length); return (n) => n + suffix; }
+  const pext = path.extname(photoWant);
+  const pstem = photoWant.slice(0, photoWant.length - pext.length);
+  const suffix = itemWant.slice(pstem.length);
+  return (n) => n.slice(0, n.length - path.extname(n).length) + suffix;
+}
+
+/** Undoes an export (also a killed or partly undone one): removes what it created, puts moved files back. */
+export async function undoExport(env: RunEnv, exportId: number): Promise<UndoSummary> {
+  const t0 = performance.now();
+  const { db } = env;
+  const xfs = env.fs ?? nodeFs;
+  const row = getExport(db, exportId);
+  const st = effectiveState(row);
+  if (st === 'running' || st === 'undoing') throw new ExportError(`Export ${exportId} is ${st} right now; cancel it first`);
+  if (st === 'undone') throw new ExportError(`Export ${exportId} was already undone`);
+  const j = new Journal(db);
+  active.add(exportId);
+  db.prepare(`UPDATE exports SET state = 'undoing', pid = ? WHERE id = ?`).run(process.pid, exportId);
+  const kept: { path: string; reason: string }[] = [];
+  const failed: { path: string; error: string }[] = [];
+  let removed = 0, movedBack = 0;
+  try {
+    const items = (db.prepare(`SELECT * FROM export_items WHERE export_id = ? AND state IN ('done','started','undoing') ORDER BY grp DESC, unit DESC, seq DESC`).all(exportId) as ItemRow[]);
+    let n = 0;
+    for (const it of items) {
+      if (env.signal?.aborted) break;
+      env.progress?.({ phase: 'undo', done: n++, total: items.length, current: it.dst ?? undefined });
+      try {
+        const r = await undoItem(xfs, j, it);
+        if (r.kind === 'removed') removed++;
+        else if (r.kind === 'movedBack') movedBack++;
+        else if (r.kind === 'kept') kept.push({ path: it.dst!, reason: r.reason });
+      } catch (e) {
+        failed.push({ path: it.dst ?? '', error: describeFsError(e, `undoing ${it.dst}`) });
+      }
+    }
+    // folders this export created, deepest first, only when empty
+    const dirs = (db.prepare(`SELECT path FROM export_dirs WHERE export_id = ?`).all(exportId) as { path: string }[]).map((d) => d.path).sort((a, b) => b.length - a.length);
+    for (const d of dirs) {
+      try { await xfs.rmdir(d); db.prepare(`DELETE FROM export_dirs WHERE export_id = ? AND path = ?`).run(exportId, d); } catch (e) {
+        if (errCode(e) === 'ENOENT') db.prepare(`DELETE FROM export_dirs WHERE export_id = ? AND path = ?`).run(exportId, d);
+      }
+    }
+    const state = env.signal?.aborted || failed.length ? 'undo-incomplete' : 'undone';
+    db.prepare(`UPDATE exports SET state = ?, finished_at = ? WHERE id = ?`).run(state === 'undone' ? 'undone' : 'failed', Date.now(), exportId);
+    env.progress?.({ phase: 'undo', done: items.length, total: items.length }, true);
+    return { exportId, state, removed, movedBack, kept, failed, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    active.delete(exportId);
+  }
+}
+
+type UndoResult = { kind: 'removed' } | { kind: 'movedBack' } | { kind: 'gone' } | { kind: 'kept'; reason: string };
+
+async function undoItem(xfs: ExportFs, j: Journal, it: ItemRow): Promise<UndoResult> {
+  const dst = it.dst!;
+  const d = await xfs.lstat(dst);
+  if (it.op === 'move') {
+    const src = it.src!;
+    const s = await xfs.lstat(src);
+    if (!s && d) {
+      j.state(it, 'undoing');
+      await ensureParent(xfs, src);
+      await moveFile(xfs, dst, src, it.dst_hash ?? it.expect_hash);
+      j.moved(it, dst, src, null, 'undone', it.result ?? 'moved');
+      return { kind: 'movedBack' };
+    }
+    if (s && d) {
+      if (s.ino === d.ino && s.dev === d.dev) { await xfs.unlink(dst); j.moved(it, dst, src, null, 'undone', it.result ?? 'moved'); return { kind: 'movedBack' }; }
+      const hs = await hashFile(xfs, src), hd = await hashFile(xfs, dst);
+      if (sameHash(hs, hd)) { await xfs.fsyncFile(src); await xfs.unlink(dst); j.moved(it, dst, src, null, 'undone', it.result ?? 'moved'); return { kind: 'movedBack' }; }
+      if (it.state === 'started') { await xfs.unlink(dst); j.state(it, 'undone'); return { kind: 'gone' }; }     // our partial copy; the source never left
+      if (it.state === 'undoing') {                                                                                // our partial copy back
+        await xfs.unlink(src);
+        await moveFile(xfs, dst, src, it.dst_hash ?? it.expect_hash);
+        j.moved(it, dst, src, null, 'undone', it.result ?? 'moved');
+        return { kind: 'movedBack' };
+      }
+      j.state(it, 'kept', { error: `another file now exists at ${src}` });
+      return { kind: 'kept', reason: `not moved back: another file now exists at ${src}` };
+    }
+    if (s && !d) { j.moved(it, dst, src, null, 'undone', it.result ?? 'moved'); return { kind: 'gone' }; }
+    j.state(it, 'kept', { error: 'missing at both places' });
+    return { kind: 'kept', reason: `missing at both ${src} and ${dst} (removed outside Sift?)` };
+  }
+  if (!d) { j.state(it, 'undone'); return { kind: 'gone' }; }
+  if (it.state === 'started') {
+    // interrupted while creating: the target was free when the item started, so what is there is ours
+    if (it.op === 'copy' || it.op === 'write' || await isIdentical(xfs, dst, wantOf(it))) { await xfs.unlink(dst); j.state(it, 'undone'); return { kind: 'removed' }; }
+    j.state(it, 'kept', { error: 'another file took the name' });
+    return { kind: 'kept', reason: 'another file took the name' };
+  }
+  let unchanged = false;
+  if (it.op === 'copy' || it.op === 'write') unchanged = !d.isSymbolicLink() && sameHash(await hashFile(xfs, dst), it.dst_hash ?? it.expect_hash);
+  else if (it.op === 'hardlink') {
+    const s = await xfs.lstat(it.src!);
+    unchanged = !!s && s.ino === d.ino && s.dev === d.dev; // the original still exists: removing the link loses nothing
+  } else if (it.op === 'symlink') unchanged = d.isSymbolicLink() && (await xfs.readlink(dst)) === it.src;
+  if (!unchanged) {
+    j.state(it, 'kept', { error: 'changed since the export' });
+    return { kind: 'kept', reason: 'changed since the export (or its original is gone): left in place' };
+  }
+  await xfs.unlink(dst);
+  j.state(it, 'undone');
+  return { kind: 'removed' };
+}
+
+async function ensureParent(xfs: ExportFs, file: string): Promise<void> {
+  const dirs: string[] = [];
+  let cur = path.dirname(file);
+  while (!(await xfs.lstat(cur))) { dirs.push(cur); const up = path.dirname(cur); if (up === cur) break; cur = up; }
+  for (const d of dirs.reverse()) await xfs.mkdir(d).catch((e) => { if (errCode(e) !== 'EEXIST') throw e; });
+}
+
+export function listExports(db: DB): { row: ExportRow; counts: Record<string, number> }[] {
+  const rows = db.prepare(`SELECT * FROM exports ORDER BY id DESC`).all() as ExportRow[];
+  const cnt = db.prepare(`SELECT state, COUNT(*) n FROM export_items WHERE export_id = ? GROUP BY state`);
+  return rows.map((row) => ({ row, counts: Object.fromEntries((cnt.all(row.id) as { state: string; n: number }[]).map((r) => [r.state, r.n])) }));
+}

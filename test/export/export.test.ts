@@ -1,0 +1,297 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { planExport, type ExportOptions } from '../../src/export/plan.ts';
+import { runExport, undoExport } from '../../src/export/run.ts';
+import { readXmpSubjects } from '../../src/export/xmp.ts';
+import { sanitizeSegment, renderTemplate, templateError } from '../../src/export/names.ts';
+import { Engine } from '../../src/api/engine.ts';
+import { assertNothingLost, faultyFs, hash, listFiles, makeLib, mountTmpfs, newDb, remount, snapshot, tmp } from './helpers.ts';
+
+const opts = (to: string, o: Partial<ExportOptions> = {}): ExportOptions =>
+  ({ to, mode: 'copy', template: '{label}', unlabeled: 'folder', unsortedName: 'Unsorted', keywords: false, ...o });
+
+const cleanups: (() => void)[] = [];
+afterAll(() => { for (const c of cleanups) c(); });
+
+describe('names', () => {
+  it('sanitises separators, dot segments, Windows reserved names, trailing dots and spaces', () => {
+    expect(sanitizeSegment('a/b\\c')).toBe('a_b_c');
+    expect(sanitizeSegment('..')).toBe('_');
+    expect(sanitizeSegment('.')).toBe('_');
+    expect(sanitizeSegment('CON')).toBe('_CON');
+    expect(sanitizeSegment('lpt1.txt')).toBe('_lpt1.txt');
+    expect(sanitizeSegment('name. . ')).toBe('name');
+    expect(sanitizeSegment('a:b*c?"<>|')).toBe('a_b_c_____');
+    expect(sanitizeSegment('x\u0000y')).toBe('xy');
+    expect(Buffer.byteLength(sanitizeSegment('é'.repeat(300)))).toBeLessThanOrEqual(240);
+  });
+  it('renders every token; a label cannot escape its folder', () => {
+    const v = { label: '../etc', takenAt: '2020-02-03T04:05:06', cameraMake: 'Canon', cameraModel: 'Canon EOS 5D', fileName: 'IMG_1.JPG' };
+    expect(renderTemplate('{label}/{yyyy}/{mm}-{dd}/{camera}', v)).toEqual({ folders: ['.._etc', '2020', '02-03', 'Canon EOS 5D'], fileName: 'IMG_1.JPG' });
+    expect(renderTemplate('{yyyy}/{label} {name}.{ext}', { ...v, label: 'Cats' })).toEqual({ folders: ['2020'], fileName: 'Cats IMG_1.JPG' });
+    expect(renderTemplate('{yyyy}/{name}', { ...v, takenAt: null })).toEqual({ folders: ['undated'], fileName: 'IMG_1.JPG' });
+    expect(templateError('{label}/{bogus}')).toMatch(/unknown template token \{bogus\}/);
+    expect(templateError('{label')).toMatch(/unbalanced/);
+  });
+});
+
+describe('plan', () => {
+  it('lists counts per folder, conflicts and bytes before anything changes', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    const lib = await makeLib(db, src, [
+      { rel: 'a/1.jpg', labels: ['Cat'] }, { rel: 'a/2.jpg', labels: ['Cat', 'Dog'] }, { rel: 'b/1.jpg', labels: ['Cat'] },
+      { rel: 'b/3.jpg' },
+    ]);
+    fs.mkdirSync(path.join(dest, 'Dog'), { recursive: true });
+    fs.copyFileSync(lib[1].path, path.join(dest, 'Dog', '2.jpg'));           // identical content already there
+    const before = snapshot(src, dest);
+    const plan = await planExport(db, opts(dest));
+    expect(snapshot(src, dest)).toEqual(before);                             // dry run: nothing changed
+    expect(plan.folders).toEqual([
+      { folder: 'Cat', photos: 3, bytes: lib[0].path && fs.statSync(lib[0].path).size + fs.statSync(lib[1].path).size + fs.statSync(lib[2].path).size },
+      { folder: 'Dog', photos: 1, bytes: 0 },
+      { folder: 'Unsorted', photos: 1, bytes: fs.statSync(lib[3].path).size },
+    ]);
+    expect(plan.photos).toBe(4);
+    expect(plan.placements).toBe(5);
+    expect(plan.identical).toBe(1);
+    expect(plan.renamed).toBe(1);                                            // a/1.jpg and b/1.jpg both go to Cat/
+    expect(plan.conflicts.map((c) => c.kind).sort()).toEqual(['identical', 'renamed']);
+    expect(plan.bytesToWrite).toBe(plan.folders.reduce((s, f) => s + f.bytes, 0));
+    const skip = await planExport(db, opts(dest, { unlabeled: 'skip' }));
+    expect(skip.skipped).toEqual([{ photoId: lib[3].id, path: lib[3].path, reason: 'unlabeled' }]);
+    await expect(planExport(db, opts(dest, { template: '{nope}' }))).rejects.toThrow(/unknown template token/);
+    db.close();
+  });
+});
+
+describe('copy export', () => {
+  it('copies into label folders (one copy per label), verifies, numbers collisions, skips identical, carries sidecars, writes keywords; undo removes only what it created and is unchanged', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    const lib = await makeLib(db, src, [
+      { rel: 'a/IMG_1.JPG', labels: ['Cats', 'Pets'] }, { rel: 'b/IMG_1.JPG', labels: ['Cats'] }, { rel: 'a/IMG_2.JPG', labels: ['Dogs'] },
+      { rel: 'a/IMG_3.jpg' },
+    ]);
+    fs.writeFileSync(path.join(src, 'a', 'IMG_1.xmp'), '<x:xmpmeta>old</x:xmpmeta>');
+    fs.writeFileSync(path.join(src, 'a', 'IMG_1.AAE'), 'aae');
+    fs.writeFileSync(path.join(src, 'a', 'IMG_2.CR2'), 'raw bytes');
+    fs.writeFileSync(path.join(src, 'a', 'unrelated.txt'), 'not a sidecar');
+    // a different file already named like an export target, and an identical one
+    fs.mkdirSync(path.join(dest, 'Dogs'), { recursive: true });
+    fs.writeFileSync(path.join(dest, 'Dogs', 'IMG_2.JPG'), 'someone else');
+    fs.mkdirSync(path.join(dest, 'Pets'), { recursive: true });
+    fs.copyFileSync(lib[0].path, path.join(dest, 'Pets', 'IMG_1.JPG'));
+    const before = snapshot(src, dest);
+    const plan = await planExport(db, opts(dest, { keywords: true }));
+    const sum = await runExport({ db }, plan.exportId);
+    expect(sum.state).toBe('done');
+    expect(sum.failedTotal).toBe(0);
+    expect(listFiles(dest)).toEqual([
+      'Cats/IMG_1 (1).JPG', 'Cats/IMG_1.AAE', 'Cats/IMG_1.JPG', 'Cats/IMG_1.JPG.xmp', 'Cats/IMG_1.xmp', 'Cats/IMG_1 (1).JPG.xmp',
+      'Dogs/IMG_2 (1).CR2', 'Dogs/IMG_2 (1).JPG', 'Dogs/IMG_2 (1).JPG.xmp', 'Dogs/IMG_2.JPG',
+      'Pets/IMG_1.AAE', 'Pets/IMG_1.JPG', 'Pets/IMG_1.JPG.xmp', 'Pets/IMG_1.xmp',
+      'Unsorted/IMG_3.jpg',
+    ].sort());
+    const h = (p: string) => hash(fs.readFileSync(path.join(dest, p)));
+    expect(h('Cats/IMG_1.JPG')).toBe(lib[0].hash);
+    expect(h('Cats/IMG_1 (1).JPG')).toBe(lib[1].hash);
+    expect(h('Dogs/IMG_2 (1).JPG')).toBe(lib[2].hash);
+    expect(fs.readFileSync(path.join(dest, 'Dogs/IMG_2 (1).CR2'), 'utf8')).toBe('raw bytes');
+    expect(readXmpSubjects(fs.readFileSync(path.join(dest, 'Cats/IMG_1.JPG.xmp'), 'utf8'))).toEqual(['Cats', 'Pets']);
+    expect(sum.identical).toBe(1);
+    assertNothingLost(before, src, dest, { allowMoved: false });
+    expect(snapshot(src)).toEqual(new Map([...before].filter(([p]) => p.startsWith(src))));   // originals untouched
+
+    // undo: a file changed after the export is kept, everything else it created goes, pre-existing files stay
+    fs.appendFileSync(path.join(dest, 'Cats', 'IMG_1.JPG'), 'edited');
+    const undo = await undoExport({ db }, plan.exportId);
+    expect(undo.kept.map((k) => path.relative(dest, k.path))).toEqual(['Cats/IMG_1.JPG']);
+    expect(listFiles(dest)).toEqual(['Cats/IMG_1.JPG', 'Dogs/IMG_2.JPG', 'Pets/IMG_1.JPG']);
+    expect(fs.existsSync(path.join(dest, 'Unsorted'))).toBe(false);          // folders it created are removed when empty
+    assertNothingLost(before, src, dest, { allowMoved: false });
+    await expect(undoExport({ db }, plan.exportId)).rejects.toThrow(/already undone/);
+    db.close();
+  });
+
+  it('treats names that differ only by case as colliding (case-insensitive targets), for files and folders', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, [{ rel: 'a/IMG.jpg', labels: ['Cats'] }, { rel: 'b/img.JPG', labels: ['Cats'] }, { rel: 'c/Img.Jpg', labels: ['Cats'] }]);
+    fs.mkdirSync(path.join(dest, 'cats'), { recursive: true });
+    fs.writeFileSync(path.join(dest, 'cats', 'iMG.jpg'), 'other');
+    const before = snapshot(src, dest);
+    const plan = await planExport(db, opts(dest));
+    expect(plan.folders.map((f) => f.folder)).toEqual(['cats']);            // the existing folder's spelling is reused
+    await runExport({ db }, plan.exportId);
+    expect(listFiles(dest)).toEqual(['cats/IMG (1).jpg', 'cats/Img (3).Jpg', 'cats/iMG.jpg', 'cats/img (2).JPG']);
+    assertNothingLost(before, src, dest, { allowMoved: false });
+    db.close();
+  });
+
+  it('hardlink and symlink modes: links verified, undo removes only the links', async () => {
+    for (const mode of ['hardlink', 'symlink'] as const) {
+      const dir = tmp(); const db = newDb(dir);
+      const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+      const lib = await makeLib(db, src, [{ rel: 'a/1.jpg', labels: ['A', 'B'] }, { rel: 'a/2.jpg', labels: ['A'] }]);
+      const before = snapshot(src, dest);
+      const plan = await planExport(db, opts(dest, { mode }));
+      expect(plan.bytesToWrite).toBe(0);
+      const sum = await runExport({ db }, plan.exportId);
+      expect(sum.created).toBe(3);
+      const t = path.join(dest, 'B', '1.jpg');
+      if (mode === 'hardlink') expect(fs.statSync(t).ino).toBe(fs.statSync(lib[0].path).ino);
+      else expect(fs.readlinkSync(t)).toBe(lib[0].path);
+      await undoExport({ db }, plan.exportId);
+      expect(listFiles(dest)).toEqual([]);
+      assertNothingLost(before, src, dest, { allowMoved: false });
+      db.close();
+    }
+  });
+});
+
+describe('move export', () => {
+  const scenario = async (crossDevice: boolean) => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); let dest = path.join(dir, 'out');
+    if (crossDevice) {
+      const un = mountTmpfs(dest, '64m');
+      if (un) cleanups.push(un); else dest = path.join(tmp(), 'out');
+    }
+    const lib = await makeLib(db, src, [{ rel: 'a/1.jpg', labels: ['Cat', 'Pet'] }, { rel: 'a/2.jpg', labels: ['Dog'] }, { rel: 'b/3.jpg' }]);
+    fs.writeFileSync(path.join(src, 'a', '2.xmp'), 'sidecar');
+    const before = snapshot(src, dest);
+    // without a real second file system, EXDEV from link() is injected: the copy -> fsync -> verify -> delete path
+    const xfs = crossDevice && !fs.readFileSync('/proc/mounts', 'utf8').includes(dest) ? faultyFs((op) => op === 'link' ? 'EXDEV' : null) : undefined;
+    const plan = await planExport(db, opts(dest, { mode: 'move' }), xfs);
+    const sum = await runExport({ db, fs: xfs }, plan.exportId);
+    expect(sum.state).toBe('done');
+    expect(listFiles(dest)).toEqual(['Cat/1.jpg', 'Dog/2.jpg', 'Dog/2.xmp', 'Pet/1.jpg', 'Unsorted/3.jpg']);
+    expect(listFiles(src)).toEqual([]);
+    // the index follows the files; labels kept
+    const row = db.prepare(`SELECT path FROM photos WHERE id = ?`).get(lib[0].id) as { path: string };
+    expect(row.path).toBe(path.join(dest, 'Cat', '1.jpg'));
+    expect((db.prepare(`SELECT label FROM v_photo_labels WHERE photo_id = ? ORDER BY label`).all(lib[0].id) as { label: string }[]).map((r) => r.label)).toEqual(['Cat', 'Pet']);
+    assertNothingLost(before, src, dest, { allowMoved: true });
+    const undo = await undoExport({ db, fs: xfs }, plan.exportId);
+    expect(undo.movedBack).toBe(4);
+    expect(snapshot(src, dest)).toEqual(before);
+    expect((db.prepare(`SELECT path FROM photos WHERE id = ?`).get(lib[0].id) as { path: string }).path).toBe(lib[0].path);
+    db.close();
+  };
+  it('moves on one file system (link + unlink), updates the index, undo puts files back', () => scenario(false));
+  it('moves across file systems (copy, fsync, verify, delete) and back', () => scenario(true));
+});
+
+describe('faults', () => {
+  it('disk full: stops with a clear error, leaves no partial file, loses nothing; resume finishes after space is freed', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'small');
+    const un = mountTmpfs(dest, '400k');
+    if (un) cleanups.push(un);
+    const specs = Array.from({ length: 12 }, (_, i) => ({ rel: `p${i}.jpg`, labels: ['L'], big: true }));
+    await makeLib(db, src, specs);
+    let writes = 0;
+    // no tmpfs here: ENOSPC injected at the 4th copy
+    const xfs = un ? undefined : faultyFs((op) => (op === 'copyFileExcl' && ++writes > 3 ? 'ENOSPC' : null));
+    for (const mode of ['copy', 'move'] as const) {
+      const before = snapshot(src, dest);
+      const plan = await planExport(db, opts(dest, { mode }), xfs);
+      if (un) expect(plan.warnings.join()).toMatch(/not enough free space/);
+      const sum = await runExport({ db, fs: xfs }, plan.exportId);
+      expect(sum.state).toBe('failed');
+      expect(sum.error).toMatch(/disk full/);
+      expect(sum.pending).toBeGreaterThan(0);
+      assertNothingLost(before, src, dest, { allowMoved: mode === 'move' });
+      // no partial file: everything under dest is a complete copy of a source
+      const srcHashes = new Set(before.values());
+      for (const [p, h] of snapshot(dest)) expect(srcHashes.has(h), p).toBe(true);
+      if (un) remount(dest, 'size=64m'); else writes = -1e9;
+      const res = await runExport({ db, fs: xfs }, plan.exportId);
+      expect(res.state).toBe('done');
+      expect(res.failedTotal).toBe(0);
+      assertNothingLost(before, src, dest, { allowMoved: mode === 'move' });
+      await undoExport({ db, fs: xfs }, plan.exportId);
+      expect(snapshot(src, dest)).toEqual(before);
+      if (un) remount(dest, 'size=400k'); else writes = 0;
+    }
+    db.close();
+  });
+
+  it('permission denied on one folder: those photos fail with a clear error, the others are exported', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, [{ rel: '1.jpg', labels: ['Open'] }, { rel: '2.jpg', labels: ['Locked'] }, { rel: '3.jpg', labels: ['Open'] }]);
+    const xfs = faultyFs((op, args) => (op === 'mkdir' && args[0].endsWith('Locked') ? 'EACCES' : null));
+    for (const mode of ['copy', 'move'] as const) {
+      const before = snapshot(src, dest);
+      const plan = await planExport(db, opts(dest, { mode }), xfs);
+      const sum = await runExport({ db, fs: xfs }, plan.exportId);
+      expect(sum.state).toBe('done');
+      expect(sum.failedTotal).toBe(1);
+      expect(sum.failed[0].error).toMatch(/permission denied/);
+      expect(listFiles(dest)).toEqual(['Open/1.jpg', 'Open/3.jpg']);
+      assertNothingLost(before, src, dest, { allowMoved: mode === 'move' });
+      await undoExport({ db, fs: xfs }, plan.exportId);
+      expect(snapshot(src, dest)).toEqual(before);
+    }
+    db.close();
+  });
+
+  it('read-only destination (real read-only tmpfs when possible): fails cleanly, nothing lost', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'ro');
+    const un = mountTmpfs(dest, '1m', 'ro');
+    if (un) cleanups.push(un);
+    const xfs = un ? undefined : faultyFs((op) => (op === 'mkdir' || op === 'copyFileExcl' || op === 'link' ? 'EROFS' : null));
+    await makeLib(db, src, [{ rel: '1.jpg', labels: ['A'] }, { rel: '2.jpg', labels: ['A'] }]);
+    const before = snapshot(src, dest);
+    const plan = await planExport(db, opts(dest, { mode: 'move' }), xfs);
+    const sum = await runExport({ db, fs: xfs }, plan.exportId);
+    expect(sum.state).toBe('failed');
+    expect(sum.error).toMatch(/read-only/);
+    expect(snapshot(src, dest)).toEqual(before);
+    db.close();
+  });
+
+  it('a corrupted copy is detected by the hash check and removed', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, [{ rel: '1.jpg', labels: ['A'] }]);
+    const base = (await import('../../src/export/fsops.ts')).nodeFs;
+    const xfs = { ...base, copyFileExcl: async (s: string, d: string) => { await base.copyFileExcl(s, d); fs.appendFileSync(d, 'x'); } };
+    const before = snapshot(src, dest);
+    const plan = await planExport(db, opts(dest, { mode: 'move' }), xfs);
+    const sum = await runExport({ db, fs: { ...xfs, link: async () => { throw Object.assign(new Error('x'), { code: 'EXDEV' }); } } }, plan.exportId);
+    expect(sum.failed[0].error).toMatch(/verification failed/);
+    expect(snapshot(src, dest)).toEqual(before);
+    db.close();
+  });
+});
+
+describe('engine API', () => {
+  it('export.plan / export.run / export.list / export.undo through the facade, with events', async () => {
+    const dir = tmp();
+    const dbPath = path.join(dir, 'sift.db');
+    const engine = new Engine({ dbPath });
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(engine.ctx.db, src, [{ rel: '1.jpg', labels: ['A'] }, { rel: '2.jpg' }]);
+    const events: string[] = [];
+    engine.onEvent((e) => events.push(e.type));
+    const plan = await engine.call('export.plan', { to: dest, unlabeled: 'skip' });
+    expect(plan.skippedTotal).toBe(1);
+    const sum = await engine.call('export.run', { exportId: plan.exportId });
+    expect(sum.created).toBe(1);
+    expect(events).toContain('exports.changed');
+    expect(events).toContain('job.ended');
+    const list = await engine.call('export.list', {});
+    expect(list[0]).toMatchObject({ exportId: plan.exportId, state: 'done', mode: 'copy' });
+    const undo = await engine.call('export.undo', {});
+    expect(undo.removed).toBe(1);
+    await expect(engine.call('export.run', {} as any)).rejects.toThrow(/either exportId or options/);
+    await expect(engine.call('export.resume', { exportId: 999 })).rejects.toThrow(/No export with id 999/);
+    engine.close();
+  });
+});
