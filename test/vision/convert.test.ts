@@ -125,6 +125,16 @@ describe('determinism', () => {
     expect(maxAbsDiff(rows.subarray(224), a.feat.data as Float32Array)).toBeLessThanOrEqual(1e-5);
   });
 
+  it('centernet also takes a batch (its resize sizes are computed from the input shape)', async () => {
+    const m = readManifest(outDir, 'centernet');
+    const ref = refs.models.centernet;
+    const r = await sessions.get(m.id)!.run({ input: new ort.Tensor('float32', normalised(m, ref.seeds[0], 2), [2, 512, 512, 3]) });
+    expect(r.presence.dims).toEqual([2, 80]);
+    const p = r.presence.data as Float32Array;
+    expect(maxAbsDiff(p.subarray(0, 80), ref.outputs.presence[0])).toBeLessThanOrEqual(TOL);
+    expect(maxAbsDiff(p.subarray(80), ref.outputs.presence[0])).toBeLessThanOrEqual(TOL);
+  });
+
   it('a second build skips up-to-date models; --force and a changed output rebuild them', () => {
     const r = buildModels({ outDir });
     expect(r.map((x) => x.status)).toEqual(r.map(() => 'up-to-date'));
