@@ -90,7 +90,12 @@ export async function indexLibrary(ctx: EngineContext, job: JobHandle, opts: Ind
   for (const [p, rootId] of found) {
     if (++i % 2000 === 0) await yieldLoop();
     let st: fs.Stats;
-    try { st = fs.statSync(p); } catch { goneEarly.push(p); continue; }
+    try { st = fs.statSync(p); } catch (e) {
+      if (p.includes('\uFFFD')) summary.failed.push({ path: p, error: 'the file name is not valid UTF-8, so it cannot be opened by name: rename the file' });
+      else if ((e as NodeJS.ErrnoException).code === 'ENOENT') goneEarly.push(p);
+      else summary.failed.push({ path: p, error: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      continue;
+    }
     if (!st.isFile()) continue;
     const row = rows.get(p);
     if (row && row.size === st.size && row.mtime_ms === Math.floor(st.mtimeMs) && (row.status === 'ok' || row.status === 'failed' || row.status === 'missing')) {

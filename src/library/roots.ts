@@ -44,7 +44,7 @@ export function removeRoot(db: DB, p: string): { removed: boolean; photos: numbe
   let n = 0;
   db.transaction(() => {
     const del = db.prepare('DELETE FROM photos WHERE id = ?');
-    for (const ph of db.prepare('SELECT id, path FROM photos WHERE root_id = ? OR path LIKE ?').iterate(row.id, row.path + '%') as Iterable<{ id: number; path: string }>) {
+    for (const ph of db.prepare('SELECT id, path FROM photos WHERE root_id = ? OR path LIKE ?').all(row.id, row.path + '%') as { id: number; path: string }[]) {
       if (!under(ph.path, row.path) && ph.path !== row.path) continue;
       const other = others.find((o) => under(ph.path, o.path));
       if (other) { db.prepare('UPDATE photos SET root_id = ? WHERE id = ?').run(other.id, ph.id); continue; }

@@ -1,0 +1,15 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Engine, type SiftEvent } from '../../src/api/engine.ts';
+
+export const tmpDir = (prefix = 'sift-lib-') => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+
+/** A real engine on a fresh database, with no per-photo stages (tests add fake ones). */
+export function newEngine(dir = tmpDir()): { engine: Engine; dir: string; events: SiftEvent[] } {
+  const engine = new Engine({ dbPath: path.join(dir, 'db', 'sift.db') });
+  engine.ctx.stages.length = 0;
+  const events: SiftEvent[] = [];
+  engine.onEvent((e) => events.push(e));
+  return { engine, dir, events };
+}
