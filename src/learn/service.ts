@@ -220,6 +220,14 @@ export class LearnService {
 
   // ---------- labels ----------
 
+  photoLabels(photos?: number[]): { photoId: number; labelId: number; label: string; state: 'confirmed' | 'assigned' }[] {
+    const m = this.effective();
+    const ids = photos ? this.requirePhotos(photos) : [...m.keys()].sort((a, b) => a - b);
+    const out: { photoId: number; labelId: number; label: string; state: 'confirmed' | 'assigned' }[] = [];
+    for (const id of ids) { const e = m.get(id); if (e) out.push({ photoId: id, ...e }); }
+    return out;
+  }
+
   labels(): LabelInfo[] {
     const rows = this.db.prepare(`SELECT l.id, l.name,
         sum(CASE WHEN pl.state = 'confirmed' THEN 1 ELSE 0 END) AS confirmed,

@@ -105,6 +105,10 @@ export const learnContract = {
   'learn.clusterPhotos': method<{ total: number; photoIds: number[] }>()(z.object({
     id: z.number().int(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(100_000).default(200),
   })),
+  /** The label each photo effectively carries (the same rows as the view v_photo_labels); all photos when ids is omitted. */
+  'learn.photoLabels': method<{ photoId: number; labelId: number; label: string; state: 'confirmed' | 'assigned' }[]>()(z.object({
+    photos: z.array(z.number().int()).optional(),
+  })),
   'learn.createLabel': method<LabelInfo>()(z.object({ name: z.string().trim().min(1).max(200) })),
   'learn.renameLabel': method<ChangeResult>()(z.object({ label: labelRef, name: z.string().trim().min(1).max(200) })),
   'learn.mergeLabels': method<ChangeResult>()(z.object({ from: labelRef, into: labelRef })),
