@@ -47,12 +47,16 @@ export function loadEmbedding(db: DB, photoId: number, modelSet: string): Float3
 }
 
 /**
- * The current model set: the one with the most vectors (so that while a newly selected set is being
- * embedded in the background, readers keep the complete old one until the new one overtakes it).
+ * The current model set, the one readers should use: the selected set once it has as many vectors as any
+ * other; until then (while a newly selected set is being embedded in the background) the set with the most
+ * vectors, so readers keep a complete one. Null when nothing is embedded.
  */
 export function currentModelSet(db: DB): string | null {
-  const row = db.prepare('SELECT model_set AS m FROM embeddings GROUP BY model_set ORDER BY count(*) DESC, max(created_at) DESC LIMIT 1').get() as { m: string } | undefined;
-  return row?.m ?? null;
+  const rows = db.prepare('SELECT model_set AS m, count(*) AS n FROM embeddings GROUP BY model_set ORDER BY n DESC, max(created_at) DESC').all() as { m: string; n: number }[];
+  if (!rows.length) return null;
+  const selected = getSetting(db, 'model_set');
+  const sel = rows.find((r) => r.m === selected);
+  return sel && sel.n >= rows[0].n ? sel.m : rows[0].m;
 }
 
 export function countEmbeddings(db: DB, modelSet: string): number {

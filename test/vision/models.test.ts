@@ -120,8 +120,10 @@ describe('model switch', () => {
     const old = loadEmbeddings(f.db, DEFAULT_MODEL_SET.id);
     expect(old.dim).toBe(before.dim);
     expect(Array.from(old.data)).toEqual(Array.from(before.data));
-    // both complete: the most recent wins the tie
+    // the selected set is current once complete; selecting the old (complete) set back makes it current again
     expect(currentModelSet(f.db)).toBe(setId);
+    rt.selectSet(DEFAULT_MODEL_SET.id);
+    expect(currentModelSet(f.db)).toBe(DEFAULT_MODEL_SET.id);
     expect(() => rt.selectSet('no-such-set')).toThrow(/Unknown model set/);
   });
 
