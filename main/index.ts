@@ -4,11 +4,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
-import type { Photo, SiftEvent } from '../src/api/contract/index.ts';
+import type { SiftEvent } from '../src/api/contract/index.ts';
 import { EngineProcess } from './engine-process.ts';
 import { allowedOrigins, checkCall, contentSecurityPolicy, errorReply, isTrustedSender } from './ipc-core.ts';
 import { APP_ORIGIN, channels, SCHEME, type CallReply } from './ipc-channels.ts';
-import { decide, readChecked, type PhotoRecord, type ProtocolDeps } from './protocol-core.ts';
+import { decide, readChecked } from './protocol-core.ts';
+import { engineProtocolDeps, type CachedProtocolDeps } from './protocol-deps.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
@@ -54,12 +55,12 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   engine = new EngineProcess({ hostScript: paths.engineHost, dbPath: paths.db(), modelsDir: paths.models() });
   const eng = engine;
+  secureSession();
+  const protocolDeps = registerProtocol(eng);
   eng.onEvent((e) => {
-    if (e.type === 'library.changed') photoCache.clear();
+    if (e.type === 'library.changed') protocolDeps.invalidate();
     if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(channels.event, e satisfies SiftEvent);
   });
-  secureSession();
-  registerProtocol(eng);
   registerIpc(eng);
   Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(eng)));
   createWindow();
@@ -133,44 +134,25 @@ function secureSession(): void {
 
 // --- the sift:// protocol ------------------------------------------------------------------------------
 
-const photoCache = new Map<number, PhotoRecord | null>();
-const PHOTO_CACHE_MAX = 20_000;
-
-function registerProtocol(eng: EngineProcess): void {
-  const deps: ProtocolDeps = {
-    thumbsDir: '',
+function registerProtocol(eng: EngineProcess): CachedProtocolDeps {
+  const deps = engineProtocolDeps({
+    client: () => eng.get(),
+    thumbsDir: async () => (await eng.get().ready()).thumbsDir,
     rendererDir: dev ? null : paths.renderer,
-    async photo(id) {
-      if (photoCache.has(id)) return photoCache.get(id) ?? null;
-      let rec: PhotoRecord | null;
-      try {
-        const p: Photo = await eng.get().call('library.photo', { id });
-        rec = { path: p.path, thumbnail: p.thumbnail, status: p.status };
-      } catch {
-        rec = null;
-      }
-      if (photoCache.size >= PHOTO_CACHE_MAX) photoCache.delete(photoCache.keys().next().value as number);
-      if (rec) photoCache.set(id, rec);
-      return rec;
-    },
-    async roots() {
-      const status = await eng.get().call('library.status', {});
-      return status.roots.map((r) => r.path);
-    },
-  };
-  const baseHeaders = { 'Content-Security-Policy': csp, 'X-Content-Type-Options': 'nosniff', 'Cross-Origin-Resource-Policy': 'same-site' };
+  });
+  const baseHeaders = { 'Content-Security-Policy': csp, 'X-Content-Type-Options': 'nosniff' };
   protocol.handle(SCHEME, async (request) => {
     try {
-      if (!deps.thumbsDir && !request.url.startsWith(`${APP_ORIGIN}/`)) deps.thumbsDir = (await eng.get().ready()).thumbsDir;
       const d = await decide(request.url, request.method, deps);
       if (!d.ok) return new Response(d.reason, { status: d.status, headers: { ...baseHeaders, 'Content-Type': 'text/plain; charset=utf-8' } });
       const body = request.method === 'HEAD' ? null : new Uint8Array(await readChecked(d.file));
-      const cache = d.kind === 'app' ? 'no-cache' : 'private, max-age=3600';
+      const cache = d.kind === 'app' ? 'no-cache' : 'private, max-age=60';
       return new Response(body, { status: 200, headers: { ...baseHeaders, 'Content-Type': d.contentType, 'Cache-Control': cache } });
     } catch (err) {
       return new Response(`sift: ${err instanceof Error ? err.message : String(err)}`, { status: 500, headers: { ...baseHeaders, 'Content-Type': 'text/plain; charset=utf-8' } });
     }
   });
+  return deps;
 }
 
 // --- IPC ------------------------------------------------------------------------------------------------

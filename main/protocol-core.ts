@@ -99,8 +99,8 @@ export interface PhotoRecord {
 }
 
 export interface ProtocolDeps {
-  /** The engine's thumbnails folder. */
-  thumbsDir: string;
+  /** The engine's thumbnails folder (known once the engine process has started). */
+  thumbsDir(): Promise<string>;
   /** The built renderer folder (out/renderer); null in dev, where the renderer comes from the dev server. */
   rendererDir: string | null;
   /** The photo of the library with this id, or null when there is none. */
@@ -135,7 +135,7 @@ export async function decide(raw: string, method: string, deps: ProtocolDeps): P
     if (!photo.thumbnail) return reject(404, `photo ${req.id} has no thumbnail`);
     const type = imageTypes[path.extname(photo.thumbnail).toLowerCase()];
     if (!type) return reject(403, 'thumbnail is not an image file');
-    const file = await realFileInside(deps.thumbsDir, photo.thumbnail);
+    const file = await realFileInside(await deps.thumbsDir(), photo.thumbnail);
     if (!file) return reject(403, `thumbnail of photo ${req.id} is outside the thumbnails folder or missing`);
     return { ok: true, file, contentType: type, kind: 'thumb' };
   }

@@ -54,7 +54,7 @@ beforeAll(async () => {
   photos.set(7, { path: path.join(root, 'gone.jpg'), thumbnail: path.join(thumbs, 'gone.jpg'), status: 'ok' });
 
   deps = {
-    thumbsDir: thumbs,
+    thumbsDir: async () => thumbs,
     rendererDir: renderer,
     photo: async (id) => photos.get(id) ?? null,
     roots: async () => [root],
@@ -171,7 +171,7 @@ describe('sift:// decisions on disk', () => {
   });
 
   it('realFileInside and readChecked do not follow links out', async () => {
-    const thumbs = deps.thumbsDir;
+    const thumbs = await deps.thumbsDir();
     expect(await realFileInside(thumbs, path.join(thumbs, '1.jpg'))).toBe(fs.realpathSync(path.join(thumbs, '1.jpg')));
     expect(await realFileInside(thumbs, thumbs)).toBeNull();
     expect(await realFileInside(thumbs, 'thumbnails/1.jpg')).toBeNull();
