@@ -22,8 +22,10 @@ export function createPool(workerFile: URL, opts: PoolOptions = {}): Piscina {
   const threads = opts.threads ?? cores();
   const inherited = process.execArgv.filter((a) => !a.startsWith('--input-type'));
   // add tsx unless already there (do not dedupe flags: `--conditions a --conditions b` must stay pairs)
-  const hasTsx = inherited.some((a, i) => a === '--import' && inherited[i + 1] === 'tsx');
-  const execArgv = filename.endsWith('.ts') && !hasTsx ? [...inherited, '--import', 'tsx'] : inherited;
+  // tsx by absolute URL: a bare 'tsx' resolves from the cwd, so workers failed to start when run outside the repo
+  const tsxUrl = import.meta.resolve('tsx');
+  const hasTsx = inherited.some((a, i) => a === '--import' && (inherited[i + 1] === 'tsx' || inherited[i + 1] === tsxUrl));
+  const execArgv = filename.endsWith('.ts') && !hasTsx ? [...inherited, '--import', tsxUrl] : inherited;
   return new Piscina({
     filename,
     minThreads: Math.min(1, threads),
