@@ -67,10 +67,15 @@ function pidAlive(pid: number | null): boolean {
 }
 
 /** Exports currently run by this process (a 'running' row not in here and whose pid is dead was killed). */
-const active = new Set<number>();
+const activeByDb = new WeakMap<DB, Set<number>>();
+function activeSet(db: DB): Set<number> {
+  let s = activeByDb.get(db);
+  if (!s) activeByDb.set(db, (s = new Set()));
+  return s;
+}
 
-export function effectiveState(row: ExportRow): string {
-  if ((row.state === 'running' || row.state === 'undoing') && !active.has(row.id) && !(row.pid !== process.pid && pidAlive(row.pid))) {
+export function effectiveState(db: DB, row: ExportRow): string {
+  if ((row.state === 'running' || row.state === 'undoing') && !activeSet(db).has(row.id) && !(row.pid !== process.pid && pidAlive(row.pid))) {
     return row.state === 'running' ? 'interrupted' : 'undo-interrupted';
   }
   return row.state;
@@ -261,7 +266,7 @@ function summarize(db: DB, exportId: number, t0: number, error: string | null): 
   const renamed = (db.prepare(`SELECT COUNT(*) n FROM export_items WHERE export_id = ? AND kind = 'photo' AND state = 'done' AND result = 'renamed'`).get(exportId) as { n: number }).n;
   const failedRows = db.prepare(`SELECT src, dst, error FROM export_items WHERE export_id = ? AND state = 'failed' ORDER BY seq LIMIT 1000`).all(exportId) as { src: string | null; dst: string | null; error: string }[];
   const failedTotal = (db.prepare(`SELECT COUNT(*) n FROM export_items WHERE export_id = ? AND state = 'failed'`).get(exportId) as { n: number }).n;
-  return { exportId, state: effectiveState(row), created, moved, identical, renamed, failed: failedRows, failedTotal, pending, bytesWritten: bytes, error, seconds: (performance.now() - t0) / 1000 };
+  return { exportId, state: effectiveState(db, row), created, moved, identical, renamed, failed: failedRows, failedTotal, pending, bytesWritten: bytes, error, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Runs (or resumes) an export from its journal. */
@@ -270,7 +275,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
   const { db } = env;
   const xfs = env.fs ?? nodeFs;
   const row = getExport(db, exportId);
-  const st = effectiveState(row);
+  const st = effectiveState(db, row);
   if (!['planned', 'interrupted', 'cancelled', 'failed', 'done'].includes(st)) {
     throw new ExportError(`Export ${exportId} cannot be run: it is ${st}`);
   }
@@ -278,7 +283,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
     return summarize(db, exportId, t0, null);
   }
   const j = new Journal(db);
-  active.add(exportId);
+  activeSet(db).add(exportId);
   db.prepare(`UPDATE exports SET state = 'running', pid = ?, error = NULL WHERE id = ?`).run(process.pid, exportId);
   let fatal: string | null = null;
   try {
@@ -387,7 +392,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
     db.prepare(`UPDATE exports SET state = 'failed', finished_at = ?, error = ? WHERE id = ?`).run(Date.now(), String((e as Error)?.message ?? e), exportId);
     throw e;
   } finally {
-    active.delete(exportId);
+    activeSet(db).delete(exportId);
   }
   return summarize(db, exportId, t0, fatal);
 }
@@ -408,11 +413,11 @@ export async function undoExport(env: RunEnv, exportId: number): Promise<UndoSum
   const { db } = env;
   const xfs = env.fs ?? nodeFs;
   const row = getExport(db, exportId);
-  const st = effectiveState(row);
+  const st = effectiveState(db, row);
   if (st === 'running' || st === 'undoing') throw new ExportError(`Export ${exportId} is ${st} right now; cancel it first`);
   if (st === 'undone') throw new ExportError(`Export ${exportId} was already undone`);
   const j = new Journal(db);
-  active.add(exportId);
+  activeSet(db).add(exportId);
   db.prepare(`UPDATE exports SET state = 'undoing', pid = ? WHERE id = ?`).run(process.pid, exportId);
   const kept: { path: string; reason: string }[] = [];
   const failed: { path: string; error: string }[] = [];
@@ -444,7 +449,7 @@ export async function undoExport(env: RunEnv, exportId: number): Promise<UndoSum
     env.progress?.({ phase: 'undo', done: items.length, total: items.length }, true);
     return { exportId, state, removed, movedBack, kept, failed, seconds: (performance.now() - t0) / 1000 };
   } finally {
-    active.delete(exportId);
+    activeSet(db).delete(exportId);
   }
 }
 

@@ -39,7 +39,7 @@ export function exportHandlers(ctx: EngineContext): Handlers<K> {
     'export.undo': ({ exportId, jobId }) => {
       let id = exportId;
       if (id === undefined) {
-        const last = listExports(ctx.db).find((x) => !['planned', 'undone'].includes(effectiveState(x.row)));
+        const last = listExports(ctx.db).find((x) => !['planned', 'undone'].includes(effectiveState(ctx.db, x.row)));
         if (!last) throw new ApiError('There is no export to undo', 'not_found');
         id = last.row.id;
       }
@@ -47,7 +47,7 @@ export function exportHandlers(ctx: EngineContext): Handlers<K> {
     },
     'export.list': (): ExportInfo[] => listExports(ctx.db).map(({ row, counts }) => ({
       exportId: row.id, createdAt: row.created_at, finishedAt: row.finished_at, dest: row.dest, mode: row.mode as ExportMode,
-      template: row.template, state: effectiveState(row), error: row.error, counts,
+      template: row.template, state: effectiveState(ctx.db, row), error: row.error, counts,
       plan: row.summary ? { exportId: row.id, ...JSON.parse(row.summary) } : null,
     })),
   };
