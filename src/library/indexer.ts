@@ -185,6 +185,8 @@ export async function indexLibrary(ctx: EngineContext, job: JobHandle, opts: Ind
     try {
       job.progress({ phase: 'index', done: 0, total: tasks.length, failed: failedCount }, true);
       await new Promise<void>((resolve, reject) => {
+        // a worker that cannot start (or dies) must fail the scan, not leave it waiting forever
+        pool.on('error', (e: unknown) => reject(new Error(`index worker failed: ${(e as Error)?.message ?? e}`)));
         const pump = () => {
           while (inflight < limit && next < tasks.length && !signal.aborted) {
             const task = tasks[next++];

@@ -118,7 +118,7 @@ export async function processPhoto(task: ProcessTask): Promise<ProcessResult> {
   let height: number;
   let warning: string | null = null;
   try {
-    const md = await sharp(buf, sharpOpts).metadata();
+    const md = await sharp(buf, { ...sharpOpts, limitInputPixels: false }).metadata(); // header only; the limit is checked below
     if (md.width * md.height > maxPixels) return { ok: false, error: tooLarge(md.width, md.height, maxPixels), size, mtimeMs, hash, format };
     if (!meta.takenAt && !meta.gps && md.exif) {
       const m2 = await readMeta(md.exif);
