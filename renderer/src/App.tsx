@@ -1,5 +1,6 @@
 // The app shell: top bar (views, running jobs, undo/redo, export, theme), the current view, notifications.
 import { useCallback, useEffect, useState } from 'react';
+import type { IndexSummary } from '../../src/api/contract/index.ts';
 import { call, has } from './host.ts';
 import { NotesProvider, JobBar, useJobs, useAction, useNotify } from './ui.tsx';
 import { useLoad, isTyping } from './util.ts';
@@ -40,7 +41,21 @@ function Shell() {
     localStorage.setItem('sift.theme', theme);
   }, [theme]);
 
-  const empty = status.data != null && status.data.photos === 0 && status.data.roots.length === 0;
+  const isEmpty = status.data != null && status.data.photos === 0 && status.data.roots.length === 0;
+  // The welcome page stays until its first index finishes (adding the folder already makes the library non-empty).
+  const [welcome, setWelcome] = useState(false);
+  useEffect(() => { if (isEmpty) setWelcome(true); }, [isEmpty]);
+  const empty = isEmpty || welcome;
+  const firstIndexDone = async (s: IndexSummary) => {
+    // First run: go straight on to clusters when the photos got their features.
+    const embedded = s.stages?.some((st) => st.done > 0);
+    if (embedded && has('learn.cluster')) {
+      await act(() => call('learn.cluster', {}));
+    }
+    setWelcome(false);
+    status.reload();
+    setView(embedded && has('learn.clusters') ? 'clusters' : 'gallery');
+  };
   const current: View = view ?? (has('learn.clusters') ? 'clusters' : 'gallery');
 
   const undo = useCallback((redo: boolean) => {
@@ -91,7 +106,7 @@ function Shell() {
           <div className="welcome" data-testid="view-welcome">
             <h1>Welcome to Sift</h1>
             <p className="muted">Sift sorts your photos by what is in them, on this computer only. Start with a folder: your files are never moved or changed.</p>
-            <AddFolder onIndexed={() => { status.reload(); setView(has('learn.clusters') ? 'clusters' : 'gallery'); }} />
+            <AddFolder onIndexed={(s) => void firstIndexDone(s)} />
           </div>
         ) : status.data == null ? null : (
           <>

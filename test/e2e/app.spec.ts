@@ -35,6 +35,9 @@ test('add a folder, index, browse, select, view', async ({ page }) => {
   await expect(page.getByTestId('job-progress').or(page.getByTestId('view-gallery')).or(page.getByTestId('view-clusters')).first()).toBeVisible();
   await expect(page.getByTestId('view-welcome')).toBeHidden({ timeout: 120_000 });
 
+  // first run ends on the clusters found in the new photos
+  await expect(page.getByTestId('view-clusters')).toBeVisible();
+  await expect(page.getByTestId('cluster-card').first()).toBeVisible();
   await page.getByTestId('tab-gallery').click();
   await expect(page.getByTestId('grid-count')).toHaveText('27 photos');
   await expect(page.getByTestId('tile').first()).toBeVisible();
@@ -62,7 +65,7 @@ test('add a folder, index, browse, select, view', async ({ page }) => {
   await expect(page.getByTestId('selection-count')).toBeHidden();
 
   // the viewer shows EXIF
-  await tiles.nth(1).dblclick();
+  await page.locator('[data-testid=tile][title^="red-circles-001"]').dblclick();
   const viewer = page.getByTestId('viewer');
   await expect(viewer).toBeVisible();
   await expect(page.getByTestId('exif')).toContainText('SiftCam E2E-1');
@@ -74,19 +77,150 @@ test('add a folder, index, browse, select, view', async ({ page }) => {
 
   // failed files are listed with the file concerned and the reason
   await page.getByTestId('filter-failed').click();
-  await expect(page.getByTestId('grid-count')).toHaveText('3 photos');
+  await expect(page.getByTestId('grid-count')).toHaveText('2 photos');
   await expect(page.locator('[data-testid=tile][title*="zero.jpg"]')).toBeVisible();
+  await expect(page.locator('[data-testid=tile][title*="text.jpg"]')).toHaveAttribute('title', /not an image/);
 
   await page.getByTestId('tab-library').click();
   await expect(page.getByTestId('view-library')).toContainText(photos);
   await shot(page, '07-library');
 
   // dark theme
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
   await page.getByTestId('theme-toggle').click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
   await page.getByTestId('tab-gallery').click();
-  await expect(page.locator('html')).toHaveAttribute('data-theme', /dark|light/);
-  await shot(page, '08-gallery-dark-or-light');
+  await page.getByTestId('filter-all').click();
+  await expect(page.getByTestId('grid-count')).toHaveText('27 photos');
+  await shot(page, '08-gallery-dark');
   await page.getByTestId('theme-toggle').click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
   expect(errors).toEqual([]);
-  void api;
+});
+
+interface ClusterInfo { id: number; size: number; label: { id: number; name: string } | null }
+interface Photo { id: number; path: string }
+
+/** Cluster id -> the fixture group most of its photos come from (the folder name). */
+async function clusterGroups(page: Page): Promise<Map<number, string>> {
+  const { clusters } = await api<{ clusters: ClusterInfo[] }>(page, 'learn.clusters', { includeNamed: true });
+  const out = new Map<number, string>();
+  for (const c of clusters) {
+    const { photoIds } = await api<{ photoIds: number[] }>(page, 'learn.clusterPhotos', { id: c.id, limit: 1000 });
+    const photos = await api<Photo[]>(page, 'library.photos', { ids: photoIds });
+    const votes = new Map<string, number>();
+    for (const p of photos) { const g = p.path.split('/').at(-2)!; votes.set(g, (votes.get(g) ?? 0) + 1); }
+    out.set(c.id, [...votes].sort((a, b) => b[1] - a[1])[0][0]);
+  }
+  return out;
+}
+
+test('name clusters, split and merge, correct a photo, suggestions update, undo', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${process.env.SIFT_E2E_URL!}&view=clusters`);
+  await expect(page.getByTestId('cluster-card').first()).toBeVisible();
+  const groups = await clusterGroups(page);
+  const idOf = (g: string) => [...groups].find(([, name]) => name === g)?.[0];
+  const red = idOf('red-circles');
+  const blue = idOf('blue-stripes');
+  expect(red, `clusters: ${JSON.stringify([...groups])}`).toBeDefined();
+  expect(blue).toBeDefined();
+  await shot(page, '02-clusters');
+
+  // name two clusters by typing (autocomplete offers existing labels)
+  const card = (id: number) => page.locator(`[data-testid=cluster-card][data-cluster="${id}"]`);
+  await card(red!).getByTestId('cluster-name').fill('Reds');
+  await card(red!).getByTestId('cluster-name').press('Enter');
+  await expect(card(red!).getByTestId('cluster-label')).toHaveText('Reds');
+  await card(blue!).getByTestId('cluster-name').fill('Blues');
+  await card(blue!).getByTestId('cluster-name').press('Enter');
+  await expect(card(blue!).getByTestId('cluster-label')).toHaveText('Blues');
+  expect(await card(red!).locator('datalist option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value).sort())).toEqual(['Blues', 'Reds']);
+  const labels = await api<{ name: string; assigned: number }[]>(page, 'learn.labels');
+  expect(labels.find((l) => l.name === 'Reds')?.assigned).toBeGreaterThanOrEqual(6);
+
+  // open a cluster, select two photos and split them off; then merge the new cluster back by drag
+  const before = await page.getByTestId('cluster-card').count();
+  const other = [...groups.keys()].find((id) => id !== red && id !== blue) ?? blue!;
+  await card(other).click();
+  await expect(page.getByTestId('view-cluster')).toBeVisible();
+  const tiles = page.getByTestId('cluster-grid').getByTestId('tile');
+  await tiles.nth(0).click();
+  await tiles.nth(1).click({ modifiers: ['ControlOrMeta'] });
+  await shot(page, '05-cluster-open');
+  await page.getByTestId('split').click();
+  await page.getByTestId('cluster-back').click();
+  await expect(page.getByTestId('cluster-card')).toHaveCount(before + 1);
+  const { clusters: afterSplit } = await api<{ clusters: ClusterInfo[] }>(page, 'learn.clusters', { includeNamed: true });
+  const splitId = afterSplit.find((c) => !groups.has(c.id))!.id;
+  await card(splitId).dragTo(card(other));
+  await expect(page.getByTestId('cluster-card')).toHaveCount(before);
+  // Ctrl+Z undoes the merge
+  await page.keyboard.press('ControlOrMeta+z');
+  await expect(page.getByTestId('cluster-card')).toHaveCount(before + 1);
+  await page.keyboard.press('ControlOrMeta+Shift+z');
+  await expect(page.getByTestId('cluster-card')).toHaveCount(before);
+
+  // review queue: correct a photo with a number key; the queue updates; U undoes
+  await page.getByTestId('tab-review').click();
+  await expect(page.getByTestId('view-review')).toBeVisible();
+  await expect(page.getByTestId('review-suggestion')).toBeVisible();
+  await shot(page, '06-review');
+  const totalText = async () => Number((await page.getByTestId('review-total').textContent())!.replace(/\D/g, ''));
+  const total0 = await totalText();
+  const first0 = await api<{ items: { photoId: number }[] }>(page, 'learn.suggestions', { limit: 1 });
+  const pick = (await api<{ name: string }[]>(page, 'learn.labels')).findIndex((l) => l.name === 'Reds') + 1;
+  await page.keyboard.press(String(pick));
+  await expect.poll(totalText).toBe(total0 - 1);
+  const reds = await api<{ name: string; confirmed: number }[]>(page, 'learn.labels');
+  expect(reds.find((l) => l.name === 'Reds')?.confirmed).toBe(1);
+  const first1 = await api<{ items: { photoId: number }[] }>(page, 'learn.suggestions', { limit: 1 });
+  expect(first1.items[0]?.photoId).not.toBe(first0.items[0].photoId);
+  await page.keyboard.press('u');
+  await expect.poll(totalText).toBe(total0);
+  await page.keyboard.press(String(pick));
+  await expect.poll(totalText).toBe(total0 - 1);
+  // per-label suggestions and "confirm all shown"
+  // "confirm all shown": every shown suggestion is confirmed in one go
+  const confirmedSum = async () => (await api<{ confirmed: number }[]>(page, 'learn.labels')).reduce((a, l) => a + l.confirmed, 0);
+  const c0 = await confirmedSum();
+  const shown = Number((await page.getByTestId('confirm-all').textContent())!.replace(/\D/g, ''));
+  expect(shown).toBeGreaterThan(0);
+  await page.getByTestId('confirm-all').click();
+  await expect.poll(confirmedSum).toBe(c0 + shown);
+  expect(errors).toEqual([]);
+});
+
+test('export sorted folders, files on disk, undo', async ({ page }) => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const dest = path.join(process.env.SIFT_E2E_TMP!, 'sorted');
+  await page.goto(`${process.env.SIFT_E2E_URL!}&view=gallery`);
+  await page.getByTestId('open-export').click();
+  await expect(page.getByTestId('export-dialog')).toBeVisible();
+  await page.getByTestId('export-to').fill(dest);
+  await page.getByTestId('export-preview').click();
+  await expect(page.getByTestId('export-plan')).toBeVisible();
+  await expect(page.getByTestId('export-plan')).toContainText('Reds');
+  await shot(page, '09-export-plan');
+  expect(fs.existsSync(dest) && fs.readdirSync(dest).length > 0).toBe(false);   // a plan changes nothing
+  await page.getByTestId('export-run').click();
+  await expect(page.getByTestId('export-result')).toBeVisible({ timeout: 60_000 });
+  await shot(page, '10-export-done');
+  const reds = fs.readdirSync(path.join(dest, 'Reds')).filter((f) => f.endsWith('.jpg'));
+  const blues = fs.readdirSync(path.join(dest, 'Blues')).filter((f) => f.endsWith('.jpg'));
+  expect(reds.length).toBeGreaterThanOrEqual(6);
+  expect(blues.length).toBeGreaterThanOrEqual(6);
+  // the named cluster's photos are there (suggestions confirmed in the review may have added others)
+  expect(reds.filter((f) => f.startsWith('red-circles')).length).toBeGreaterThanOrEqual(6);
+  expect(blues.filter((f) => f.startsWith('blue-stripes')).length).toBeGreaterThanOrEqual(6);
+  // originals untouched
+  expect(fs.readdirSync(path.join(process.env.SIFT_E2E_PHOTOS!, 'red-circles'))).toHaveLength(8);
+
+  page.once('dialog', (d) => void d.accept());
+  await page.getByTestId('export-undo').click();
+  await expect(page.getByTestId('export-undone')).toBeVisible({ timeout: 60_000 });
+  expect(fs.existsSync(path.join(dest, 'Reds')) ? fs.readdirSync(path.join(dest, 'Reds')).filter((f) => f.endsWith('.jpg')) : []).toEqual([]);
+  expect(fs.readdirSync(path.join(process.env.SIFT_E2E_PHOTOS!, 'red-circles'))).toHaveLength(8);
 });

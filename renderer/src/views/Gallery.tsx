@@ -66,12 +66,13 @@ const Tile = memo(function Tile({ index, photo, selected, onDown, onOpen }: {
   return (
     <div
       className={`tile${selected ? ' selected' : ''}${photo.status !== 'ok' ? ` tile-${photo.status}` : ''}`}
-      data-testid="tile" data-pid={photo.id} data-index={index} title={photo.error ? `${name}: ${photo.error}` : name}
+      data-testid="tile" data-pid={photo.id} data-index={index} title={photo.error ? `${name}: ${photo.error}` : photo.warning ? `${name}: ${photo.warning}` : name}
       onMouseDown={(e) => onDown(e, index, photo)} onDoubleClick={() => onOpen(index)}
     >
       {photo.thumbnail ? <img src={host.thumbUrl(photo.id)} alt={name} decoding="async" draggable={false} />
         : <div className="tile-missing"><span>{photo.status === 'failed' ? '⚠' : '…'}</span><small>{name}</small></div>}
       {photo.status === 'failed' && <div className="tile-badge warn">failed</div>}
+      {photo.warning && <div className="tile-badge warn" title={photo.warning}>damaged</div>}
     </div>
   );
 });
@@ -224,6 +225,7 @@ function Viewer({ index, count, get, onIndex, onClose }: {
           {photo && !broken && <img src={host.photoUrl(photo.id)} alt={basename(photo.path)} onError={() => setBroken(true)} />}
           {photo && broken && photo.thumbnail && <img src={host.thumbUrl(photo.id)} alt={basename(photo.path)} />}
           {photo?.error && <div className="error-box">Could not read <code>{photo.path}</code>: {photo.error}</div>}
+          {photo?.warning && <div className="error-box"><code>{photo.path}</code>: {photo.warning}</div>}
         </div>
         <aside className="viewer-info">
           <div className="row"><strong className="grow">{photo ? basename(photo.path) : '…'}</strong><button className="icon" onClick={onClose} aria-label="Close">×</button></div>

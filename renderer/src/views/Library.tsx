@@ -102,8 +102,22 @@ export function SummaryView({ s }: { s: IndexSummary }) {
         {s.missing > 0 && <span className="chip">{fmtCount(s.missing)} missing</span>}
         {s.duplicates > 0 && <span className="chip">{fmtCount(s.duplicates)} duplicates</span>}
         {s.failed.length > 0 && <span className="chip chip-warn">{fmtCount(s.failed.length)} failed</span>}
+        {s.warnings?.length > 0 && <span className="chip chip-warn">{fmtCount(s.warnings.length)} damaged</span>}
         <span className="chip muted">{s.seconds.toFixed(1)} s{s.cancelled ? ', cancelled' : ''}</span>
       </div>
+      {s.stages?.map((st) => (
+        <div key={st.id} className="muted" style={{ fontSize: 12 }}>
+          {st.id}: {fmtCount(st.done)} done{st.failed ? `, ${fmtCount(st.failed)} failed` : ''}{st.skipped ? ` — skipped: ${st.skipped}` : ''}
+        </div>
+      ))}
+      {s.warnings?.length > 0 && (
+        <details>
+          <summary>{fmtCount(s.warnings.length)} damaged files were indexed from what could be decoded</summary>
+          <ul className="failures">
+            {s.warnings.slice(0, 200).map((w) => <li key={w.path}><code>{w.path}</code><span className="muted">{w.warning}</span></li>)}
+          </ul>
+        </details>
+      )}
       {s.failed.length > 0 && (
         <details open={s.failed.length <= 5}>
           <summary>Files that could not be read (kept in the library as “failed”; nothing was changed on disk)</summary>
