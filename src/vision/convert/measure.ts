@@ -66,6 +66,20 @@ async function main(): Promise<void> {
     const rate = n / ((performance.now() - s0) / 1000);
     console.log(`speed ${m.id}: ${rate.toFixed(1)} img/s (onnxruntime-node, ${threads} threads, batch ${batch}, ready tensors) | reference (issue 3): ${REFERENCE_IMG_S[m.id] ?? '?'} img/s`);
     await sess.release();
+    // CPU time per image with one thread: much less sensitive to other jobs on a shared machine than wall time
+    const one = await ort.InferenceSession.create(m.modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    await one.run({ [m.input.name]: x });
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
+    let k = 0;
+    while (performance.now() - w0 < seconds * 1000) {
+      await one.run({ [m.input.name]: x });
+      k += batch;
+    }
+    const cpu = process.cpuUsage(c0);
+    const cpuMs = (cpu.user + cpu.system) / 1000 / k;
+    console.log(`cpu ${m.id}: ${cpuMs.toFixed(1)} CPU-ms per image (1 thread) => about ${(2000 / cpuMs).toFixed(0)} img/s on 2 idle cores (estimate)`);
+    await one.release();
   }
   console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   fs.rmSync(out, { recursive: true, force: true });
