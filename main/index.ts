@@ -12,7 +12,7 @@ import { decide, readChecked } from './protocol-core.ts';
 import { engineProtocolDeps, type CachedProtocolDeps } from './protocol-deps.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const devServerUrl = (!app.isPackaged && process.env.ELECTRON_RENDERER_URL) || undefined;
 const dev = Boolean(devServerUrl);
 const origins = allowedOrigins(devServerUrl);
 const csp = contentSecurityPolicy(dev, devServerUrl);
