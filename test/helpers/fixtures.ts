@@ -132,9 +132,14 @@ export function renderPixels(opts: ImageOptions = {}): { data: Buffer; width: nu
 function clamp(v: number): number { return Math.max(0, Math.min(255, Math.round(v))); }
 
 /** Builds the sharp pipeline (pixels + EXIF), without writing. */
-export function imagePipeline(opts: ImageOptions = {}): Sharp {
-  const px = renderPixels(opts);
+export async function imagePipeline(opts: ImageOptions = {}): Promise<Sharp> {
+  // large images: render the pattern at <= 256 px and let sharp scale it up (fast, even for 12 MP)
+  const W = opts.width ?? 96;
+  const H = opts.height ?? 64;
+  const k = Math.min(1, 256 / Math.max(W, H));
+  const px = renderPixels({ ...opts, width: Math.max(1, Math.round(W * k)), height: Math.max(1, Math.round(H * k)) });
   let img = sharp(px.data, { raw: { width: px.width, height: px.height, channels: 3 } });
+  if (k < 1) img = sharp(await img.resize(W, H, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer(), { raw: { width: W, height: H, channels: 3 } });
   const IFD0: Record<string, string> = { ...(opts.exif?.IFD0 ?? {}) };
   const IFD2: Record<string, string> = { ...(opts.exif?.IFD2 ?? {}) };
   const IFD3: Record<string, string> = { ...(opts.exif?.IFD3 ?? {}) };
@@ -170,15 +175,15 @@ export function imagePipeline(opts: ImageOptions = {}): Sharp {
 /** Writes a real image file (JPEG by default) with EXIF. Creates the folder. Returns the path. */
 export async function makeJpeg(file: string, opts: ImageOptions = {}): Promise<string> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  await imagePipeline(opts).toFile(file);
+  await (await imagePipeline(opts)).toFile(file);
   return file;
 }
 /** Same as makeJpeg; the name reads better for other formats. */
 export const makeImage = makeJpeg;
 
 /** Image bytes without writing a file. */
-export function makeImageBuffer(opts: ImageOptions = {}): Promise<Buffer> {
-  return imagePipeline(opts).toBuffer();
+export async function makeImageBuffer(opts: ImageOptions = {}): Promise<Buffer> {
+  return (await imagePipeline(opts)).toBuffer();
 }
 
 export interface GroupSpec extends Omit<ImageOptions, 'seed'> {

@@ -1,0 +1,63 @@
+import { describe, it, expect } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { makeJpeg, makeLibrary } from '../helpers/fixtures.ts';
+import { tmpDir } from './util.ts';
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+function sift(db: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'sift.mjs'), '--db', db, ...args], { encoding: 'utf8', cwd: path.dirname(db) });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('sift CLI: index, status, photos', () => {
+  it('exit codes: 0 all good, 1 some files failed (listed), 2 usage errors; photos --json', { timeout: 180_000 }, async () => {
+    const dir = tmpDir('sift-cli-');
+    const db = path.join(dir, 'sift.db');
+    const lib = path.join(dir, 'lib');
+    await makeLibrary(lib, { groupCount: 2, perGroup: 2 });
+    await makeJpeg(path.join(lib, 'rot.jpg'), { width: 60, height: 40, orientation: 8, takenAt: '2022-02-03T04:05:06' });
+
+    // usage errors
+    let r = sift(db, 'index', '--no-embed');
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/no folder given/)]);
+    r = sift(db, 'index', '--no-embed', path.join(dir, 'does-not-exist'));
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/Folder not found/)]);
+    r = sift(db, 'index', '--max-pixels', 'lots', lib);
+    expect(r.code).toBe(2);
+    r = sift(db, 'photos', '--status', 'weird');
+    expect(r.code).toBe(2);
+    r = sift(db, 'no-such-command');
+    expect(r.code).toBe(2);
+
+    // all good
+    r = sift(db, 'index', '--no-embed', lib);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/5 found, 5 new, 0 unchanged, 0 updated, 0 moved, 0 missing, 0 duplicates, 0 failed/);
+    expect(r.err).toMatch(/index: 5\/5/); // progress as plain lines when not a TTY
+
+    // one bad file: finished, exit 1, listed with its reason
+    fs.writeFileSync(path.join(lib, 'broken.jpg'), 'not really a jpeg');
+    r = sift(db, 'index', '--no-embed');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/6 found, 0 new, 5 unchanged, .* 1 failed/);
+    expect(r.out).toContain(`${path.join(fs.realpathSync(lib), 'broken.jpg')}: not an image (the file contains text)`);
+
+    r = sift(db, 'status');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Photos: 6 \(5 ok, 0 duplicates, 0 missing, 1 failed, 0 pending\)/);
+
+    r = sift(db, 'photos', '--json');
+    expect(r.code).toBe(0);
+    const photos = JSON.parse(r.out);
+    expect(photos).toHaveLength(6);
+    for (const p of photos) for (const k of ['id', 'path', 'hash', 'width', 'height', 'takenAt', 'orientation', 'thumbnail', 'error']) expect(p).toHaveProperty(k);
+    const rot = photos.find((p: { path: string }) => p.path.endsWith('rot.jpg'));
+    expect(rot).toMatchObject({ width: 40, height: 60, orientation: 8, takenAt: '2022-02-03T04:05:06', status: 'ok', error: null });
+    expect(fs.existsSync(rot.thumbnail)).toBe(true);
+    expect(photos.find((p: { path: string }) => p.path.endsWith('broken.jpg'))).toMatchObject({ status: 'failed', error: 'not an image (the file contains text)', thumbnail: null });
+    r = sift(db, 'photos', '--json', '--status', 'failed');
+    expect(JSON.parse(r.out)).toHaveLength(1);
+  });
+});
