@@ -77,7 +77,7 @@ async function lane(l: Lane, runKills: number, undoKills: number, timerKills: nu
     const res = await runChild([dbPath, String(plan.exportId), 'run', timer ? '0' : String(killAt), partial, l.exdev ? '1' : '0'], timer ? Math.floor(rand() * 400) : undefined);
     if (res.signal !== 'SIGKILL' && res.code !== 0) throw new Error(`child failed: ${res.err}`);
     const where = `${l.name} kill #${i} at op ${timer ? 'timer' : killAt}/${runOps}`;
-    try { assertNothingLost(before, src, dest, { allowMoved }); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`); }
+    try { assertNothingLost(before, src, dest, { allowMoved }); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`, { cause: e }); }
     const state = effectiveState(db, getExport(db, plan.exportId));
     // a timer kill may land after the export finished (state done); an op-indexed kill always interrupts it
     if (res.signal === 'SIGKILL' && !timer) expect(state, where).toBe('interrupted');
