@@ -25,7 +25,7 @@ describe('kill -9 mid-scan', () => {
     while (Date.now() - t0 < 120_000) {
       await sleep(25);
       if (!fs.existsSync(db)) continue;
-      let n = 0;
+      let n: number;
       try {
         const ro = new Database(db, { readonly: true, fileMustExist: true });
         try { n = (ro.prepare('SELECT COUNT(*) AS n FROM photos').get() as { n: number }).n; } catch { n = 0; } finally { ro.close(); }
