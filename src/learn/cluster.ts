@@ -15,6 +15,10 @@ export interface ClusterOptions {
   maxClusters?: number;
   /** Prefer finer cuts: the chosen cut is the finest whose score is >= preferFiner × best score. */
   preferFiner?: number;
+  /** rows flagged 1 are never sampled and stay unclustered (-1) */
+  exclude?: Uint8Array;
+  /** Below this best silhouette the data is taken as one cluster. */
+  minSilhouette?: number;
   /** Quantile of member similarity under which a row is an outlier of its cluster. */
   outlierQuantile?: number;
   seed?: number;
@@ -35,7 +39,10 @@ export interface ClusterOut {
 export function clusterRows(F: Float32Array, n: number, d: number, opts: ClusterOptions = {}): ClusterOut {
   if (n === 0) return { assign: new Int32Array(0), similarity: new Float32Array(0), border: new Uint8Array(0), clusters: [], info: { sample: 0, cutClusters: 0, silhouette: 0 } };
   const sampleSize = opts.sampleSize ?? 2000;
-  const S = sampleIndices(n, Math.min(n, sampleSize), opts.seed ?? 1);
+  const ex = opts.exclude && opts.exclude.reduce((a, b) => a + (b ? 0 : 1), 0) >= 2 ? opts.exclude : undefined;
+  const eligible = ex ? Int32Array.from({ length: n }, (_, i) => i).filter((i) => !ex[i]) : null;
+  const S0 = sampleIndices(eligible ? eligible.length : n, Math.min(eligible ? eligible.length : n, sampleSize), opts.seed ?? 1);
+  const S = eligible ? S0.map((i) => eligible[i]) : S0;
   const m = S.length;
   const minSize = opts.minClusterSize ?? Math.max(4, Math.round(m * 0.01));
   const maxK = Math.min(opts.maxClusters ?? 60, Math.max(1, Math.floor(m / minSize)));
@@ -87,7 +94,8 @@ export function clusterRows(F: Float32Array, n: number, d: number, opts: Cluster
   const finer = opts.preferFiner ?? 0.9;
   let chosen = best;
   for (const e of evaluated) if (e.score >= finer * best.score && e.big > chosen.big) chosen = e;
-  if (!Number.isFinite(chosen.score)) chosen = { score: 0, labels: new Int32Array(m).fill(0), big: 1, cut: 1 };
+  // no cut separates the sample better than chance-level structure: one cluster (outlier rule still applies)
+  if (!Number.isFinite(chosen.score) || chosen.score < (opts.minSilhouette ?? 0.1)) chosen = { score: Math.max(0, chosen.score), labels: new Int32Array(m).fill(0), big: 1, cut: 1 };
   const K = chosen.big;
 
   // centroids from the sample, then Lloyd refinement over all rows
@@ -124,7 +132,7 @@ export function clusterRows(F: Float32Array, n: number, d: number, opts: Cluster
     const next = new Float32Array(K * d);
     for (let i = 0; i < n; i++) {
       const c = assign[i];
-      if (sim[i] < radius[c]) continue;
+      if (sim[i] < radius[c] || ex?.[i]) continue;
       for (let a = 0; a < d; a++) next[c * d + a] += F[i * d + a];
     }
     normalize(next, K, d);
@@ -140,11 +148,18 @@ export function clusterRows(F: Float32Array, n: number, d: number, opts: Cluster
   const border = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const c = assign[i];
-    if (sim[i] < radius[c]) { assign[i] = -1; continue; }
+    if (sim[i] < radius[c] || ex?.[i]) { assign[i] = -1; continue; }
     if (second[i] >= 0 && sim2[i] >= radius[second[i]]) border[i] = 1;
   }
-  // drop clusters that ended up too small
+  // drop clusters that ended up too small, and loose ones (cohesion under half the median: a pile of
+  // outliers that average linkage happened to group)
   const sizes = new Int32Array(K);
+  const coh = new Float64Array(K);
+  for (let i = 0; i < n; i++) if (assign[i] >= 0) { sizes[assign[i]]++; coh[assign[i]] += sim[i]; }
+  for (let c = 0; c < K; c++) coh[c] = sizes[c] ? coh[c] / sizes[c] : 0;
+  const medCoh = [...coh].sort((a, b) => a - b)[Math.floor(K / 2)];
+  for (let i = 0; i < n; i++) if (assign[i] >= 0 && coh[assign[i]] < 0.5 * medCoh) assign[i] = -1;
+  sizes.fill(0);
   for (let i = 0; i < n; i++) if (assign[i] >= 0) sizes[assign[i]]++;
   const keep: number[] = [];
   const remap = new Int32Array(K).fill(-1);

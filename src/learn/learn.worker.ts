@@ -6,13 +6,15 @@ import { fitTemperature, predictAll, trainLogReg, type Model, type Predictions, 
 
 export const CLUSTER_DIM = 32;
 export const CLASSIFIER_DIM = 48;
+/** regularised whitening: axis scale 1/sqrt(var + WHITEN_SHRINK × mean var); 0 = full whitening, large = none */
+export const WHITEN_SHRINK = Number(process.env.SIFT_WHITEN_SHRINK ?? 4);
 
 export type LearnTask =
   | { kind: 'features'; embeddings: SharedArrayBuffer; n: number; dim: number }
-  | { kind: 'cluster'; features: SharedArrayBuffer; n: number; d: number; rows: Int32Array; opts: ClusterOptions }
+  | { kind: 'cluster'; features: SharedArrayBuffer; captured: SharedArrayBuffer; n: number; d: number; rows: Int32Array; opts: ClusterOptions }
   | { kind: 'train'; features: SharedArrayBuffer; n: number; d: number; K: number; set: TrainSet; warm: Model | null; calibrate: boolean; masked: [number, number[]][] };
 
-export interface FeaturesOut { cluster: SharedArrayBuffer; clusterDim: number; classify: SharedArrayBuffer; classifyDim: number }
+export interface FeaturesOut { cluster: SharedArrayBuffer; clusterDim: number; captured: SharedArrayBuffer; classify: SharedArrayBuffer; classifyDim: number }
 export interface TrainOut { model: Model; predictions: Predictions; ms: number }
 
 export function features(embeddings: Float32Array, n: number, dim: number): FeaturesOut {
@@ -22,23 +24,36 @@ export function features(embeddings: Float32Array, n: number, dim: number): Feat
   const kc = Math.min(CLUSTER_DIM, pca.k);
   const cluster = new SharedArrayBuffer(n * kc * 4);
   const sub = { ...pca, k: kc, components: pca.components.subarray(0, kc * dim), variances: pca.variances.subarray(0, kc) };
-  project(sub, embeddings, n, { whiten: true, normalize: true }, new Float32Array(cluster));
+  const captured = new SharedArrayBuffer(n * 4);
+  project(sub, embeddings, n, { whiten: true, normalize: true, whitenShrink: WHITEN_SHRINK }, new Float32Array(cluster), new Float32Array(captured));
   const classify = new SharedArrayBuffer(n * pca.k * 4);
-  project(pca, embeddings, n, { whiten: true, normalize: true }, new Float32Array(classify));
+  project(pca, embeddings, n, { whiten: true, normalize: true, whitenShrink: WHITEN_SHRINK }, new Float32Array(classify));
   // unit rows scaled so that a coordinate has about unit variance (keeps gradient steps well sized)
   const C = new Float32Array(classify);
   const s = Math.sqrt(pca.k);
   for (let i = 0; i < C.length; i++) C[i] *= s;
-  return { cluster, clusterDim: kc, classify, classifyDim: pca.k };
+  return { cluster, clusterDim: kc, captured, classify, classifyDim: pca.k };
 }
 
-export function clusterSubset(F: Float32Array, d: number, rows: Int32Array, opts: ClusterOptions): ClusterOut {
+export function clusterSubset(F: Float32Array, captured: Float32Array, d: number, rows: Int32Array, opts: ClusterOptions): ClusterOut {
   const sub = new Float32Array(rows.length * d);
-  for (let i = 0; i < rows.length; i++) sub.set(F.subarray(rows[i] * d, rows[i] * d + d), i * d);
-  return clusterRows(sub, rows.length, d, opts);
+  const cap = new Float32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) { sub.set(F.subarray(rows[i] * d, rows[i] * d + d), i * d); cap[i] = captured[rows[i]]; }
+  return clusterRows(sub, rows.length, d, { ...opts, exclude: outOfSubspace(cap) });
 }
 
-export function train(X: Float32Array, n: number, d: number, K: number, set: TrainSet, warm: Model | null, calibrate: boolean, masked: Map<number, number[]>): TrainOut {
+/**
+ * Rows whose embedding the PCA axes barely describe (captured energy under half the median) are unlike
+ * the library: after normalisation their projections would look alike and form a fake cluster. They stay
+ * unclustered.
+ */
+export function outOfSubspace(captured: Float32Array): Uint8Array {
+  const sorted = Float32Array.from(captured).sort();
+  const med = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  return Uint8Array.from(captured, (c) => (c < 0.5 * med ? 1 : 0));
+}
+
+export function train(X: Float32Array, n: number, d: number, K: number, set: TrainSet, warm: Model | null, calibrate: boolean, masked: Map<number, number[]>, gateCap = 0.49): TrainOut {
   const t0 = performance.now();
   let temperature = warm?.temperature ?? 1;
   if (calibrate && set.rows.length >= 40) {
@@ -53,13 +68,48 @@ export function train(X: Float32Array, n: number, d: number, K: number, set: Tra
   const model = trainLogReg(X, d, K, set, { warm });
   model.temperature = temperature;
   const predictions = predictAll(X, n, model, (row) => masked.get(row));
+  gateOutOfClass(X, n, d, K, set, predictions, gateCap);
   return { model, predictions, ms: performance.now() - t0 };
+}
+
+/**
+ * Open-set gate: logistic regression is confident far away from every example too. A row less similar to
+ * its predicted class's centroid than nearly all of that class's own examples (5th percentile) gets its
+ * confidence capped under the suggestion threshold ('unknown'), so unseen kinds of photos are not
+ * swallowed by the labels that happen to exist.
+ */
+function gateOutOfClass(X: Float32Array, n: number, d: number, K: number, set: TrainSet, pr: Predictions, cap: number): void {
+  const cent = new Float64Array(K * d);
+  for (let i = 0; i < set.rows.length; i++) {
+    const o = set.rows[i] * d, c = set.y[i] * d;
+    for (let a = 0; a < d; a++) cent[c + a] += X[o + a];
+  }
+  for (let c = 0; c < K; c++) {
+    let s = 0;
+    for (let a = 0; a < d; a++) s += cent[c * d + a] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let a = 0; a < d; a++) cent[c * d + a] *= inv;
+  }
+  const cos = (row: number, c: number) => {
+    let s = 0, q = 0;
+    const o = row * d;
+    for (let a = 0; a < d; a++) { s += X[o + a] * cent[c * d + a]; q += X[o + a] ** 2; }
+    return q > 0 ? s / Math.sqrt(q) : 0;
+  };
+  const sims: number[][] = Array.from({ length: K }, () => []);
+  for (let i = 0; i < set.rows.length; i++) sims[set.y[i]].push(cos(set.rows[i], set.y[i]));
+  const radius = sims.map((v) => { v.sort((a, b) => a - b); return v.length >= 5 ? v[Math.floor(0.02 * (v.length - 1))] : -Infinity; });
+  for (let row = 0; row < n; row++) {
+    const c = pr.best[row];
+    if (c < 0) continue;
+    if (cos(row, c) < radius[c] && pr.prob[row] > cap) pr.prob[row] = cap;
+  }
 }
 
 export default function run(task: LearnTask): unknown {
   switch (task.kind) {
     case 'features': return features(new Float32Array(task.embeddings), task.n, task.dim);
-    case 'cluster': return clusterSubset(new Float32Array(task.features), task.d, task.rows, task.opts);
+    case 'cluster': return clusterSubset(new Float32Array(task.features), new Float32Array(task.captured), task.d, task.rows, task.opts);
     case 'train': return train(new Float32Array(task.features), task.n, task.d, task.K, task.set, task.warm, task.calibrate, new Map(task.masked));
   }
 }

@@ -85,10 +85,10 @@ export function fitPca(X: Float32Array, dim: number, rows: Int32Array, k: number
 }
 
 /**
- * Projects every row of X onto the PCA axes. whiten: divide each axis by sqrt(variance + eps);
+ * Projects every row of X onto the PCA axes (captured[i] = share of the row's centred energy the axes keep). whiten: divide each axis by sqrt(variance + eps);
  * normalize: scale each output row to unit length (for cosine geometry).
  */
-export function project(p: Pca, X: Float32Array, n: number, opts: { whiten: boolean; normalize: boolean; whitenShrink?: number }, out?: Float32Array): Float32Array {
+export function project(p: Pca, X: Float32Array, n: number, opts: { whiten: boolean; normalize: boolean; whitenShrink?: number }, out?: Float32Array, captured?: Float32Array): Float32Array {
   const { dim, k, mean, components } = p;
   const Y = out ?? new Float32Array(n * k);
   const scale = new Float32Array(k);
@@ -101,16 +101,19 @@ export function project(p: Pca, X: Float32Array, n: number, opts: { whiten: bool
   const x = new Float32Array(dim);
   for (let i = 0; i < n; i++) {
     const o = i * dim;
-    for (let j = 0; j < dim; j++) x[j] = X[o + j] - mean[j];
-    let norm = 0;
+    let total = 0;
+    for (let j = 0; j < dim; j++) { x[j] = X[o + j] - mean[j]; total += x[j] * x[j]; }
+    let norm = 0, cap = 0;
     for (let a = 0; a < k; a++) {
       const co = a * dim;
       let s = 0;
       for (let j = 0; j < dim; j++) s += components[co + j] * x[j];
+      cap += s * s;
       s *= scale[a];
       Y[i * k + a] = s;
       norm += s * s;
     }
+    if (captured) captured[i] = total > 0 ? cap / total : 1;
     if (opts.normalize) {
       const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
       for (let a = 0; a < k; a++) Y[i * k + a] *= inv;

@@ -24,7 +24,7 @@ interface Features {
   modelSet: string;
   ids: number[];
   rowOf: Map<number, number>;
-  cluster: SharedArrayBuffer; clusterDim: number;
+  cluster: SharedArrayBuffer; clusterDim: number; captured: SharedArrayBuffer;
   classify: SharedArrayBuffer; classifyDim: number;
 }
 
@@ -112,7 +112,7 @@ export class LearnService {
     if (rowsArr.length === 1) throw new ApiError('Clustering needs at least 2 unlabeled photos with embeddings; there is 1.', 'conflict');
     const rows = Int32Array.from(rowsArr);
     const out: ClusterOut = rows.length
-      ? await this.run<ClusterOut>({ kind: 'cluster', features: f.cluster, n: f.ids.length, d: f.clusterDim, rows, opts: { minClusterSize: opts.minClusterSize, sampleSize: opts.sampleSize } })
+      ? await this.run<ClusterOut>({ kind: 'cluster', features: f.cluster, captured: f.captured, n: f.ids.length, d: f.clusterDim, rows, opts: { minClusterSize: opts.minClusterSize, sampleSize: opts.sampleSize } })
       : { assign: new Int32Array(0), similarity: new Float32Array(0), border: new Uint8Array(0), clusters: [], info: { sample: 0, cutClusters: 0, silhouette: 0 } };
     const db = this.db;
     let kept = 0;
