@@ -63,6 +63,7 @@ async function start(): Promise<void> {
   });
   registerIpc(eng);
   Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(eng)));
+  eng.get(); // start the engine process (opens the database) while the window loads
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
@@ -161,7 +162,9 @@ function trusted(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
   const win = mainWindow;
   if (!frame || !win || win.isDestroyed() || event.sender !== win.webContents) return false;
-  return isTrustedSender({ url: frame.url, isTopFrame: frame === win.webContents.mainFrame && frame.parent === null }, origins);
+  const top = win.webContents.mainFrame;
+  const isTopFrame = frame.parent === null && frame.processId === top.processId && frame.routingId === top.routingId;
+  return isTrustedSender({ url: frame.url, isTopFrame }, origins);
 }
 
 function registerIpc(eng: EngineProcess): void {
