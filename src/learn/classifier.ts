@@ -20,6 +20,8 @@ export interface Model {
   /** K × (d + 1), last column is the bias */
   W: Float32Array;
   temperature: number;
+  /** cross-fitted twin (see learn.worker.ts train): trained on the other half of the cluster-assigned photos */
+  twin?: Model;
 }
 
 export interface TrainOptions {

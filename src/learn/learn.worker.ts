@@ -53,21 +53,53 @@ export function outOfSubspace(captured: Float32Array): Uint8Array {
   return Uint8Array.from(captured, (c) => (c < 0.5 * med ? 1 : 0));
 }
 
+/**
+ * Trains and predicts. Cluster-assigned photos (pw < 1) are noisy labels; a model trained on a photo
+ * agrees with it, so it could never flag a wrong assignment. Cross-fitting: the assigned photos are split
+ * in two folds; model A learns confirmed + fold 0, model B confirmed + fold 1; fold-0 photos are
+ * predicted by B, every other photo by A.
+ */
 export function train(X: Float32Array, n: number, d: number, K: number, set: TrainSet, warm: Model | null, calibrate: boolean, masked: Map<number, number[]>, gateCap = 0.49): TrainOut {
   const t0 = performance.now();
+  const assigned: number[] = [];
+  if (set.pw) for (let i = 0; i < set.rows.length; i++) if (set.pw[i] < 1) assigned.push(i);
+  const fold = new Int8Array(set.rows.length).fill(-1);
+  if (assigned.length >= 10) assigned.forEach((i, j) => { fold[i] = j % 2; });
+  const pick = (keep: (i: number) => boolean): TrainSet => {
+    const idx: number[] = [];
+    for (let i = 0; i < set.rows.length; i++) if (keep(i)) idx.push(i);
+    return { rows: Int32Array.from(idx, (i) => set.rows[i]), y: Int32Array.from(idx, (i) => set.y[i]), negRows: set.negRows, negY: set.negY,
+      pw: set.pw ? Float32Array.from(idx, (i) => set.pw![i]) : undefined };
+  };
+  const crossFit = assigned.length >= 10;
+  const setA = crossFit ? pick((i) => fold[i] !== 1) : set;
   let temperature = warm?.temperature ?? 1;
-  if (calibrate && set.rows.length >= 40) {
+  let warmA = warm;
+  if (calibrate && setA.rows.length >= 40) {
     // hold out every 5th positive to fit the temperature, then train on everything (warm started)
     const tr: number[] = [], ho: number[] = [];
-    for (let i = 0; i < set.rows.length; i++) (i % 5 === 4 ? ho : tr).push(i);
-    const part: TrainSet = { rows: Int32Array.from(tr, (i) => set.rows[i]), y: Int32Array.from(tr, (i) => set.y[i]), negRows: set.negRows, negY: set.negY, pw: set.pw ? Float32Array.from(tr, (i) => set.pw![i]) : undefined };
+    for (let i = 0; i < setA.rows.length; i++) (i % 5 === 4 ? ho : tr).push(i);
+    const part: TrainSet = { rows: Int32Array.from(tr, (i) => setA.rows[i]), y: Int32Array.from(tr, (i) => setA.y[i]), negRows: setA.negRows, negY: setA.negY,
+      pw: setA.pw ? Float32Array.from(tr, (i) => setA.pw![i]) : undefined };
     const m = trainLogReg(X, d, K, part, { warm });
-    temperature = fitTemperature(X, m, Int32Array.from(ho, (i) => set.rows[i]), Int32Array.from(ho, (i) => set.y[i]));
-    warm = m;
+    temperature = fitTemperature(X, m, Int32Array.from(ho, (i) => setA.rows[i]), Int32Array.from(ho, (i) => setA.y[i]));
+    warmA = m;
   }
-  const model = trainLogReg(X, d, K, set, { warm });
+  const model = trainLogReg(X, d, K, setA, { warm: warmA });
   model.temperature = temperature;
   const predictions = predictAll(X, n, model, (row) => masked.get(row));
+  if (crossFit) {
+    const twin = trainLogReg(X, d, K, pick((i) => fold[i] !== 0), { warm: warm?.twin ?? warm });
+    twin.temperature = temperature;
+    model.twin = twin;
+    const rowsB = new Set<number>();
+    for (let i = 0; i < set.rows.length; i++) if (fold[i] === 0) rowsB.add(set.rows[i]);
+    const rowsArr = [...rowsB];
+    const sub = new Float32Array(rowsArr.length * d);
+    rowsArr.forEach((r, j) => sub.set(X.subarray(r * d, r * d + d), j * d));
+    const pb = predictAll(sub, rowsArr.length, twin, (j) => masked.get(rowsArr[j]));
+    rowsArr.forEach((r, j) => { predictions.best[r] = pb.best[j]; predictions.prob[r] = pb.prob[j]; predictions.margin[r] = pb.margin[j]; });
+  }
   gateOutOfClass(X, n, d, K, set, predictions, gateCap);
   return { model, predictions, ms: performance.now() - t0 };
 }
@@ -98,7 +130,7 @@ function gateOutOfClass(X: Float32Array, n: number, d: number, K: number, set: T
   };
   const sims: number[][] = Array.from({ length: K }, () => []);
   for (let i = 0; i < set.rows.length; i++) sims[set.y[i]].push(cos(set.rows[i], set.y[i]));
-  const radius = sims.map((v) => { v.sort((a, b) => a - b); return v.length >= 5 ? v[Math.floor(0.02 * (v.length - 1))] : -Infinity; });
+  const radius = sims.map((v) => { v.sort((a, b) => a - b); return v.length >= 20 ? v[Math.floor(0.02 * (v.length - 1))] : -Infinity; });
   for (let row = 0; row < n; row++) {
     const c = pr.best[row];
     if (c < 0) continue;
