@@ -80,7 +80,9 @@ export async function simulateUser(client: LearnClient, truth: Map<number, strin
       list = await client.call('learn.clusters', { includeNamed: false });
       reclustered = true;
     }
-    for (const c of list.clusters.slice(0, showClusters)) {
+    // named clusters are listed after the unnamed ones: the user can still open them to split photos off
+    const named = (await client.call('learn.clusters', { includeNamed: true })).clusters.filter((c) => c.label);
+    for (const c of [...list.clusters.slice(0, showClusters), ...named.slice(0, showClusters)]) {
       const { photoIds } = await client.call('learn.clusterPhotos', { id: c.id, limit: 100_000 });
       const votes = new Map<string, number>();
       for (const id of photoIds) { const t = truth.get(id); if (t !== undefined) votes.set(t, (votes.get(t) ?? 0) + 1); }
@@ -94,7 +96,7 @@ export async function simulateUser(client: LearnClient, truth: Map<number, strin
         const t = truth.get(id);
         if (t === major) { if (isWrong(id)) gain++; } else if (e && t !== undefined && norm(e.label) === norm(t)) gain--;
       }
-      cands.push({ kind: 'name-cluster', gain, detail: `c${c.id} (${photoIds.length}) as ${major}`, run: () => client.call('learn.label', { name: major, clusters: [c.id] }) });
+      if (!c.label) cands.push({ kind: 'name-cluster', gain, detail: `c${c.id} (${photoIds.length}) as ${major}`, run: () => client.call('learn.label', { name: major, clusters: [c.id] }) });
       // split: the photos of a true label that has no label yet
       for (const [t, v] of votes) {
         if (labelNames.has(norm(t)) || t === major) continue;
