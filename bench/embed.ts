@@ -35,6 +35,7 @@ const LOAD_ROWS = Number(opt('load', '100000'));
 const MODELS = path.resolve(opt('models', process.env.SIFT_MODELS_DIR ?? path.join(import.meta.dirname, '..', 'resources', 'models')));
 const SKIP_SPEED = args.includes('--skip-speed');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-bench-embed-'));
+export { MODELS };
 const fmt = (x: number, d = 1) => x.toFixed(d);
 
 function rng(seed: number) { let a = seed >>> 0; return () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; }; }
@@ -154,9 +155,9 @@ function loadBench(): void {
 }
 
 // ---------- quality ----------
-interface Item { file: string; label: string; sub: string }
+export interface Item { file: string; label: string; sub: string }
 
-function readLabeled(dir: string): Item[] {
+export function readLabeled(dir: string): Item[] {
   const man = path.join(dir, 'manifest.csv');
   const full = path.join(dir, 'manifest_full.csv');
   const src = fs.existsSync(full) ? full : fs.existsSync(man) ? man : null;
@@ -174,10 +175,10 @@ function readLabeled(dir: string): Item[] {
   return out;
 }
 
-function normRows(x: Float32Array[], from: number, to: number): Float32Array[] {
+export function normRows(x: Float32Array[], from: number, to: number): Float32Array[] {
   return x.map((v) => { const s = v.slice(from, to); let n = 0; for (const a of s) n += a * a; n = Math.sqrt(n) || 1; return s.map((a) => a / n); });
 }
-function dotp(a: Float32Array, b: Float32Array) { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; }
+export function dotp(a: Float32Array, b: Float32Array) { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; }
 
 function oneNN(x: Float32Array[], y: string[]): number {
   let ok = 0;
@@ -231,7 +232,7 @@ function nmi(a: number[], b: string[]): number {
   return ha + hb > 0 ? (2 * mi) / (ha + hb) : 0;
 }
 
-function evaluate(x: Float32Array[], y: string[]): { acc: number; nmi: number } {
+export function evaluate(x: Float32Array[], y: string[]): { acc: number; nmi: number } {
   const k = new Set(y).size;
   let best: number[] = [], bs = -Infinity;
   for (let s = 1; s <= 10; s++) { const a = kmeans(x, k, s); const sc = (a as number[] & { score?: number }).score!; if (sc > bs) { bs = sc; best = a; } }
@@ -291,7 +292,8 @@ async function quality(dir: string): Promise<void> {
   console.log('\n  reference (issue 3, held-out sets, letterbox): 424-d concatenation cats vs dogs .93 / .74, scenes .79 / .55, food dishes .49 / .21');
 }
 
-try {
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename);
+if (isMain) try {
   if (!fs.existsSync(path.join(MODELS, 'centernet.onnx'))) {
     console.error(`bench:embed: the default models are not in ${MODELS}; run \`npm run build:models\` first`);
     process.exit(2);
