@@ -12,6 +12,7 @@ import type { DB } from '../store/db.ts';
 import type { EngineContext } from '../api/context.ts';
 import type { IndexSummary, StageSummary } from '../api/contract/library.ts';
 import type { JobHandle } from '../util/jobs.ts';
+import type { Piscina } from 'piscina';
 import { createPool, cores } from '../util/workers.ts';
 import type { ProcessResult, ProcessTask, ProcessOk } from '../media/process.ts';
 import type { PhotoStage, StageItem } from './stages.ts';
@@ -42,6 +43,15 @@ const STAGE_BATCH = 16;
 const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export async function indexLibrary(ctx: EngineContext, job: JobHandle, opts: IndexOptions = {}): Promise<IndexSummary> {
+  const pools: { pool?: Piscina } = {};
+  try {
+    return await runIndex(ctx, job, opts, pools);
+  } finally {
+    await pools.pool?.destroy(); // never leave worker threads behind (they would keep a CLI alive)
+  }
+}
+
+async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, pools: { pool?: Piscina }): Promise<IndexSummary> {
   const t0 = performance.now();
   const { db } = ctx;
   const signal = job.signal;
@@ -82,6 +92,16 @@ export async function indexLibrary(ctx: EngineContext, job: JobHandle, opts: Ind
   // classify by size + mtime against the index
   const rows = new Map<string, Row>();
   for (const r of db.prepare('SELECT id, path, size, mtime_ms, hash, status, error, warning, root_id FROM photos').all() as Row[]) rows.set(r.path, r);
+  // more files than known rows: there is work for sure, so start the workers now (they load while we stat)
+  const threads = opts.threads ?? cores();
+  const startPool = () => {
+    if (pools.pool) return pools.pool;
+    const p = createPool(new URL('./index.worker.ts', import.meta.url), { threads });
+    pools.pool = p;
+    for (let w = 0; w < threads; w++) void p.run({ warm: true }).catch(() => undefined); // start every thread now
+    return p;
+  };
+  if (found.size > rows.size) startPool();
   const tasks: { path: string; rootId: number; row?: Row }[] = [];
   const restore: { id: number; status: string }[] = [];
   const fixRoot: { id: number; rootId: number }[] = [];
@@ -176,8 +196,7 @@ export async function indexLibrary(ctx: EngineContext, job: JobHandle, opts: Ind
   }
 
   if (tasks.length) {
-    const threads = opts.threads ?? cores();
-    const pool = createPool(new URL('./index.worker.ts', import.meta.url), { threads });
+    const pool = startPool();
     const limit = threads * 3;
     let next = 0;
     let inflight = 0;
@@ -216,6 +235,7 @@ export async function indexLibrary(ctx: EngineContext, job: JobHandle, opts: Ind
       });
       await chain;
     } finally {
+      pools.pool = undefined;
       await pool.destroy();
     }
   }
