@@ -53,7 +53,8 @@ describe('library index', () => {
     // progress events and the library.changed event
     const prog = events.filter((e) => e.type === 'job.progress' && e.phase === 'index');
     expect(prog.length).toBeGreaterThan(0);
-    expect(prog.at(-1)).toMatchObject({ done: 3, total: 3, failed: 0, kind: 'index' });
+    expect(prog.at(-1)).toMatchObject({ done: 3, total: 3, failed: 0, kind: 'index', rate: expect.any(Number), etaSeconds: 0 });
+    expect(events.some((e) => e.type === 'job.progress' && e.phase === 'crawl' && e.done === 3)).toBe(true); // found
     expect(events.some((e) => e.type === 'library.changed')).toBe(true);
     expect(events.some((e) => e.type === 'job.ended' && e.outcome === 'done')).toBe(true);
     const st = await engine.call('library.status', {});
@@ -78,6 +79,25 @@ describe('library index', () => {
     expect(byName.get('jpeg-named.png')!.format).toBe('jpeg');
     expect(byName.get('webp-named.heic')!.format).toBe('webp');
     for (const p of byName.values()) expect(fs.existsSync(p.thumbnail!)).toBe(true);
+  });
+
+  it('HEIF/AVIF: the container transformations (irot) are applied, like the thumbnail', async () => {
+    const { engine, lib } = setup();
+    // sharp stores the orientation of an AVIF as an irot transformation, not as EXIF
+    await makeJpeg(path.join(lib, 'turned.avif'), { format: 'avif', width: 64, height: 32, orientation: 6, pattern: 'stripes' });
+    await engine.call('library.index', { roots: [lib], stages: false });
+    const [p] = await engine.call('library.photos', {});
+    expect(p).toMatchObject({ format: 'avif', width: 32, height: 64, status: 'ok' });
+    const tm = await sharp(p.thumbnail!).metadata();
+    expect([tm.width, tm.height]).toEqual([32, 64]);
+  });
+
+  it('refuses a second index while one is running', async () => {
+    const { engine, lib } = setup();
+    await makeLibrary(lib, { groupCount: 2, perGroup: 10, defaults: { width: 800, height: 600 } });
+    const first = engine.call('library.index', { roots: [lib], stages: false });
+    await expect(engine.call('library.index', { roots: [lib], stages: false })).rejects.toThrow(/already running/);
+    expect((await first).added).toBe(20);
   });
 
   it('rescans incrementally: unchanged files are not decoded again; changed ones are, keeping their id', async () => {

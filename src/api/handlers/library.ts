@@ -21,6 +21,7 @@ export function libraryHandlers(ctx: EngineContext): Handlers<K> {
     'library.index': async ({ roots, jobId, stages, maxPixels }) => {
       // check every folder before starting: a typo is a caller mistake, not a half-done scan
       for (const r of roots ?? []) resolveFolder(r);
+      if (ctx.jobs.list().some((j) => j.kind === 'index')) throw new ApiError('An index is already running: wait for it or cancel it first.', 'conflict');
       if (!roots?.length && libraryStatus(ctx.db, ctx.dbPath).roots.length === 0) {
         throw new ApiError('No library folders yet: give a folder to index (or add one first).');
       }
