@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     const drops: { pct: number; frames: number; dropped: number; seconds: number; reachedEnd: boolean; maxGap: number }[] = [];
     for (let run = 0; run < RUNS; run++) {
       const ctx = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+      // tsx (esbuild keepNames) wraps named functions in __name(); give the page a no-op one for evaluate().
+      await ctx.addInitScript('globalThis.__name = (f) => f;');
       const page = await ctx.newPage();
       await page.goto(`${host.url}&view=gallery`);
       await page.waitForFunction(() => {
@@ -89,6 +91,13 @@ async function main(): Promise<void> {
       // the frame after the images decoded is the first full paint
       const paint = await page.evaluate(() => new Promise<number>((r) => requestAnimationFrame(() => r(performance.now()))));
       paints.push(paint);
+      if (args.includes('--verbose')) {
+        const res = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => `${r.startTime.toFixed(0)}-${(r as PerformanceResourceTiming).responseEnd.toFixed(0)} ${r.name.replace(/\?.*/, '')}`));
+        const nav = await page.evaluate(() => { const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming; return `nav: response ${n.responseEnd.toFixed(0)} domInteractive ${n.domInteractive.toFixed(0)} load ${n.loadEventEnd.toFixed(0)}`; });
+        console.log(nav);
+        console.log(res.slice(0, 25).join('\n'));
+        console.log(`... ${res.length} resources`);
+      }
 
       const res = await page.evaluate(async (step) => {
         const sc = document.querySelector<HTMLElement>('[data-testid=virtuoso-scroller]');
@@ -114,10 +123,13 @@ async function main(): Promise<void> {
           requestAnimationFrame(f);
         });
         const seconds = (performance.now() - start) / 1000;
-        // let the last rows render, then check the last photo is there
-        await new Promise((r) => setTimeout(r, 500));
+        // let the last rows render (up to 10 s), then check the last photo is there
         const total = Number(document.querySelector('[data-testid=grid-count]')?.textContent?.replace(/\D/g, '') ?? 0);
-        const reachedEnd = !!document.querySelector(`[data-testid=tile][data-index="${total - 1}"]`);
+        let reachedEnd = false;
+        for (let k = 0; k < 100 && !reachedEnd; k++) {
+          await new Promise((r) => setTimeout(r, 100));
+          reachedEnd = !!document.querySelector(`[data-testid=tile][data-index="${total - 1}"]`);
+        }
         let dropped = 0;
         for (const g of gaps) if (g > period * 1.5) dropped += Math.round(g / period) - 1;
         const frames = gaps.length;

@@ -112,7 +112,17 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 function sendFile(res: http.ServerResponse, file: string, type: string, cache: string): void {
   fs.stat(file, (err, st) => {
     if (err || !st.isFile()) { send(res, 404, 'Not found'); return; }
-    res.writeHead(200, { 'content-type': type, 'content-length': String(st.size), 'cache-control': cache, 'x-content-type-options': 'nosniff' });
+    const headers = { 'content-type': type, 'content-length': String(st.size), 'cache-control': cache, 'x-content-type-options': 'nosniff' };
+    if (st.size <= 256 * 1024) {
+      // thumbnails: one read, one write
+      fs.readFile(file, (e, buf) => {
+        if (e) { send(res, 404, 'Not found'); return; }
+        res.writeHead(200, headers);
+        res.end(buf);
+      });
+      return;
+    }
+    res.writeHead(200, headers);
     fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
   });
 }

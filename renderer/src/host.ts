@@ -65,10 +65,22 @@ export function has(name: string): boolean {
   return isMethod(name);
 }
 
-/** Calls a method by a name checked at run time (for methods the UI uses only when present). */
-export function callLoose<T = unknown>(name: string, input: unknown): Promise<T> {
-  if (!isMethod(name)) return Promise.reject(new CallError(`This engine has no ${name}`, 'not_found', name));
-  return (host.call as (n: string, i: unknown) => Promise<T>)(name, input);
-}
-
-export const call = host.call.bind(host) as SiftHost['call'];
+/**
+ * Calls the engine. Read calls that several views make when the app opens (library.status...) share one
+ * request, and their answer is reused for 2 s or until the engine announces a change (any non-progress
+ * event), whichever comes first.
+ */
+const shared = new Map<string, { at: number; p: Promise<unknown> }>();
+const SHARED = new Set(['library.status', 'learn.labels', 'jobs.list', 'vision.status', 'learn.clusters', 'export.list']);
+host.onEvent((e) => { if (e.type !== 'job.progress') shared.clear(); });
+export const call: SiftHost['call'] = (name, input) => {
+  if (!SHARED.has(name)) return host.call(name, input);
+  const key = `${name}:${JSON.stringify(input ?? {})}`;
+  const hit = shared.get(key);
+  if (hit && performance.now() - hit.at < 2000) return hit.p as ReturnType<SiftHost['call']>;
+  const p = host.call(name, input);
+  const entry = { at: performance.now(), p };
+  shared.set(key, entry);
+  p.catch(() => { if (shared.get(key) === entry) shared.delete(key); });
+  return p;
+};

@@ -15,7 +15,7 @@ export function NotesProvider({ children }: { children: ReactNode }) {
   const notify = useCallback((n: Omit<Note, 'id'>) => {
     const id = ++noteSeq;
     setNotes((xs) => [...xs.slice(-4), { ...n, id }]);
-    if (n.kind !== 'error') setTimeout(() => setNotes((xs) => xs.filter((x) => x.id !== id)), 4000);
+    setTimeout(() => setNotes((xs) => xs.filter((x) => x.id !== id)), n.kind === 'error' ? 20_000 : 4000);
   }, []);
   return (
     <NotesCtx.Provider value={notify}>

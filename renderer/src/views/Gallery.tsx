@@ -23,7 +23,14 @@ export function usePages(source: PhotoSource) {
   const reset = useCallback(() => {
     const g = ++gen.current;
     cache.current = new Map();
-    inflight.current = new Set();
+    inflight.current = new Set([0]);
+    // the first page is fetched together with the count (one round trip less before the first paint)
+    source.page(0, PAGE).then((rows) => {
+      if (g !== gen.current) return;
+      cache.current.set(0, rows);
+      inflight.current.delete(0);
+      setVersion((v) => v + 1);
+    }).catch(() => { inflight.current.delete(0); });
     source.count().then((n) => { if (g === gen.current) { setCount(n); setError(null); setVersion((v) => v + 1); } })
       .catch((e: Error) => { if (g === gen.current) { setError(e.message); setCount(0); } });
   }, [source]);
@@ -76,6 +83,15 @@ const Tile = memo(function Tile({ index, photo, selected, onDown, onOpen }: {
     </div>
   );
 });
+
+/** Shown instead of tiles while the grid is flung fast (react-virtuoso scroll seek): no thumbnail requests. */
+function SeekPlaceholder() {
+  return <div className="grid-item"><div className="tile tile-empty" /></div>;
+}
+const scrollSeek = {
+  enter: (velocity: number) => Math.abs(velocity) > 1500,
+  exit: (velocity: number) => Math.abs(velocity) < 200,
+};
 
 const GridList = forwardRef<HTMLDivElement, HTMLAttributes<HTMLDivElement> & { children?: ReactNode }>(function GridList(props, ref) {
   return <div {...props} ref={ref} className="grid-list" />;
@@ -172,8 +188,9 @@ export function PhotoGrid({ source, selected, setSelected, extraBar, testid = 'g
           ref={grid}
           className="grid"
           totalCount={pages.count}
-          overscan={600}
-          components={{ List: GridList }}
+          overscan={200}
+          components={{ List: GridList, ScrollSeekPlaceholder: SeekPlaceholder }}
+          scrollSeekConfiguration={scrollSeek}
           itemClassName="grid-item"
           rangeChanged={({ startIndex, endIndex }) => pages.ensure(startIndex, endIndex)}
           itemContent={itemContent}
