@@ -18,21 +18,35 @@ export interface FeaturesOut { cluster: SharedArrayBuffer; clusterDim: number; c
 export interface TrainOut { model: Model; predictions: Predictions; ms: number }
 
 export function features(embeddings: Float32Array, n: number, dim: number): FeaturesOut {
-  const rows = sampleIndices(n, Math.min(n, 4000), 11);
+  const rows = sampleIndices(n, Math.min(n, 2500), 11);
   const kMax = Math.max(1, Math.min(CLASSIFIER_DIM, dim, n - 1));
   const pca = fitPca(embeddings, dim, rows, kMax);
-  const kc = Math.min(CLUSTER_DIM, pca.k);
-  const cluster = new SharedArrayBuffer(n * kc * 4);
-  const sub = { ...pca, k: kc, components: pca.components.subarray(0, kc * dim), variances: pca.variances.subarray(0, kc) };
+  const k = pca.k;
+  // one projection (raw coordinates on the k axes); both feature sets are derived from it
+  const raw = new Float32Array(n * k);
   const captured = new SharedArrayBuffer(n * 4);
-  project(sub, embeddings, n, { whiten: true, normalize: true, whitenShrink: WHITEN_SHRINK }, new Float32Array(cluster), new Float32Array(captured));
-  const classify = new SharedArrayBuffer(n * pca.k * 4);
-  project(pca, embeddings, n, { whiten: true, normalize: true, whitenShrink: WHITEN_SHRINK }, new Float32Array(classify));
-  // unit rows scaled so that a coordinate has about unit variance (keeps gradient steps well sized)
-  const C = new Float32Array(classify);
-  const s = Math.sqrt(pca.k);
-  for (let i = 0; i < C.length; i++) C[i] *= s;
-  return { cluster, clusterDim: kc, captured, classify, classifyDim: pca.k };
+  project(pca, embeddings, n, { whiten: false, normalize: false }, raw, new Float32Array(captured));
+  const kc = Math.min(CLUSTER_DIM, k);
+  const cluster = new SharedArrayBuffer(n * kc * 4);
+  whitenRows(raw, n, k, kc, pca.variances, new Float32Array(cluster), 1);
+  // classifier rows: unit length scaled by sqrt(k), so a coordinate has about unit variance
+  const classify = new SharedArrayBuffer(n * k * 4);
+  whitenRows(raw, n, k, k, pca.variances, new Float32Array(classify), Math.sqrt(k));
+  return { cluster, clusterDim: kc, captured, classify, classifyDim: k };
+}
+
+/** Regularised whitening of the first kOut of k raw coordinates, then unit length × scale. */
+function whitenRows(raw: Float32Array, n: number, k: number, kOut: number, variances: Float64Array, out: Float32Array, scale: number): void {
+  let meanVar = 0;
+  for (let a = 0; a < kOut; a++) meanVar += variances[a] / kOut;
+  const w = new Float32Array(kOut);
+  for (let a = 0; a < kOut; a++) w[a] = 1 / Math.sqrt(variances[a] + WHITEN_SHRINK * meanVar + 1e-12);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let a = 0; a < kOut; a++) { const v = raw[i * k + a] * w[a]; out[i * kOut + a] = v; norm += v * v; }
+    const inv = norm > 0 ? scale / Math.sqrt(norm) : 0;
+    for (let a = 0; a < kOut; a++) out[i * kOut + a] *= inv;
+  }
 }
 
 export function clusterSubset(F: Float32Array, captured: Float32Array, d: number, rows: Int32Array, opts: ClusterOptions): ClusterOut {

@@ -98,25 +98,36 @@ export function project(p: Pca, X: Float32Array, n: number, opts: { whiten: bool
   for (let a = 0; a < k; a++) meanVar += p.variances[a] / k;
   const eps = opts.whitenShrink !== undefined ? opts.whitenShrink * meanVar : meanVar;
   for (let a = 0; a < k; a++) scale[a] = opts.whiten ? 1 / Math.sqrt(p.variances[a] + eps + 1e-12) : 1;
-  const x = new Float32Array(dim);
-  for (let i = 0; i < n; i++) {
-    const o = i * dim;
-    let total = 0;
-    for (let j = 0; j < dim; j++) { x[j] = X[o + j] - mean[j]; total += x[j] * x[j]; }
-    let norm = 0, cap = 0;
+  // mean-centring folded in: y_a = c_a·x - c_a·mean
+  const offs = new Float32Array(k);
+  for (let a = 0; a < k; a++) { let s = 0; for (let j = 0; j < dim; j++) s += components[a * dim + j] * mean[j]; offs[a] = s; }
+  for (let i0 = 0; i0 < n; i0 += 4) {
+    const m = Math.min(4, n - i0);
+    const o0 = i0 * dim, o1 = (i0 + Math.min(1, m - 1)) * dim, o2 = (i0 + Math.min(2, m - 1)) * dim, o3 = (i0 + Math.min(3, m - 1)) * dim;
     for (let a = 0; a < k; a++) {
       const co = a * dim;
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += components[co + j] * x[j];
-      cap += s * s;
-      s *= scale[a];
-      Y[i * k + a] = s;
-      norm += s * s;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let j = 0; j < dim; j++) {
+        const c = components[co + j];
+        s0 += c * X[o0 + j]; s1 += c * X[o1 + j]; s2 += c * X[o2 + j]; s3 += c * X[o3 + j];
+      }
+      const off = offs[a];
+      Y[i0 * k + a] = s0 - off;
+      if (m > 1) Y[(i0 + 1) * k + a] = s1 - off;
+      if (m > 2) Y[(i0 + 2) * k + a] = s2 - off;
+      if (m > 3) Y[(i0 + 3) * k + a] = s3 - off;
     }
-    if (captured) captured[i] = total > 0 ? cap / total : 1;
-    if (opts.normalize) {
-      const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-      for (let a = 0; a < k; a++) Y[i * k + a] *= inv;
+    for (let r = 0; r < m; r++) {
+      const i = i0 + r, o = i * dim;
+      let total = 0;
+      if (captured) { for (let j = 0; j < dim; j++) { const x = X[o + j] - mean[j]; total += x * x; } }
+      let norm = 0, cap = 0;
+      for (let a = 0; a < k; a++) { const v = Y[i * k + a]; cap += v * v; const w = v * scale[a]; Y[i * k + a] = w; norm += w * w; }
+      if (captured) captured[i] = total > 0 ? cap / total : 1;
+      if (opts.normalize) {
+        const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+        for (let a = 0; a < k; a++) Y[i * k + a] *= inv;
+      }
     }
   }
   return Y;
