@@ -10,7 +10,7 @@ import globals from 'globals';
 const engineParts = ['**/src/store/**', '**/src/library/**', '**/src/media/**', '**/src/vision/**', '**/src/learn/**', '**/src/export/**', '**/src/util/**'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'release/**', 'resources/models/**', 'test/artifacts/**', 'test-results/**'] },
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'release/**', 'resources/models/**', 'test/artifacts/**', 'test-results/**', '.tmp-*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
