@@ -1,7 +1,7 @@
 // The app shell: top bar (views, running jobs, undo/redo, export, theme), the current view, notifications.
 import { useCallback, useEffect, useState } from 'react';
 import type { IndexSummary } from '../../src/api/contract/index.ts';
-import { call, has } from './host.ts';
+import { call } from './host.ts';
 import { NotesProvider, JobBar, useJobs, useAction, useNotify } from './ui.tsx';
 import { useLoad, isTyping } from './util.ts';
 import { AddFolder, LibraryView } from './views/Library.tsx';
@@ -49,17 +49,16 @@ function Shell() {
   const firstIndexDone = async (s: IndexSummary) => {
     // First run: go straight on to clusters when the photos got their features.
     const embedded = s.stages?.some((st) => st.done > 0);
-    if (embedded && has('learn.cluster')) {
+    if (embedded) {
       await act(() => call('learn.cluster', {}));
     }
     setWelcome(false);
     status.reload();
-    setView(embedded && has('learn.clusters') ? 'clusters' : 'gallery');
+    setView(embedded ? 'clusters' : 'gallery');
   };
-  const current: View = view ?? (has('learn.clusters') ? 'clusters' : 'gallery');
+  const current: View = view ?? 'clusters';
 
   const undo = useCallback((redo: boolean) => {
-    if (!has('learn.undo')) return;
     void act(async () => {
       const r = await call(redo ? 'learn.redo' : 'learn.undo', {});
       notify({ kind: 'info', text: r.entry ? `${redo ? 'Redone' : 'Undone'}: ${r.entry.summary}` : `Nothing to ${redo ? 'redo' : 'undo'}` });
@@ -94,8 +93,8 @@ function Shell() {
         </nav>}
         <span className="spacer" />
         {running.length > 0 && <div className="topjobs">{running.slice(0, 1).map((j) => <JobBar key={j.jobId} job={j} />)}</div>}
-        {has('learn.undo') && <button className="icon" title="Undo (Ctrl/Cmd+Z)" aria-label="Undo" onClick={() => undo(false)}>↶</button>}
-        {has('learn.redo') && <button className="icon" title="Redo (Ctrl/Cmd+Shift+Z)" aria-label="Redo" onClick={() => undo(true)}>↷</button>}
+        <button className="icon" title="Undo (Ctrl/Cmd+Z)" aria-label="Undo" onClick={() => undo(false)}>↶</button>
+        <button className="icon" title="Redo (Ctrl/Cmd+Shift+Z)" aria-label="Redo" onClick={() => undo(true)}>↷</button>
         {!empty && <button onClick={() => setExporting(true)} data-testid="open-export">Export…</button>}
         <button className="icon" aria-label="Toggle theme" title="Light / dark theme" data-testid="theme-toggle"
           onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>{theme === 'dark' ? '☀' : '☾'}</button>

@@ -2,7 +2,6 @@
 // web test host we build one here over HTTP POST /api/call and the WebSocket /api/events, authenticated
 // by the token the page was opened with (?token=).
 import type { Input, MethodName, Output, SiftEvent, SiftHost } from '../../src/api/contract/index.ts';
-import { isMethod } from '../../src/api/contract/index.ts';
 
 declare global {
   interface Window { sift?: SiftHost }
@@ -59,11 +58,6 @@ function webHost(): SiftHost {
 
 /** The host; on the web host it is also put at window.sift, as in Electron (the e2e tests call the API through it). */
 export const host: SiftHost = window.sift ?? (window.sift = webHost());
-
-/** Whether the engine this renderer talks to has a method (the API grows; views appear as it does). */
-export function has(name: string): boolean {
-  return isMethod(name);
-}
 
 /**
  * Calls the engine. Read calls that several views make when the app opens (library.status...) share one

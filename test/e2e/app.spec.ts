@@ -29,8 +29,15 @@ test('add a folder, index, browse, select, view', async ({ page }) => {
   await expect(err).toContainText(`${photos}-does-not-exist`);
   await expect(page.getByTestId('view-welcome')).toBeVisible();
 
-  await page.getByTestId('folder-path').fill(photos);
-  await page.getByTestId('add-folder').click();
+  // drag & drop of the folder (a file manager puts a file:// URI in text/uri-list)
+  const dt = await page.evaluateHandle((p) => {
+    const d = new DataTransfer();
+    d.setData('text/uri-list', `file://${p.split('/').map(encodeURIComponent).join('/')}`);
+    return d;
+  }, photos);
+  await page.getByTestId('dropzone').dispatchEvent('dragover', { dataTransfer: dt });
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: dt });
+  await expect(page.getByTestId('folder-path')).toHaveValue(photos);
   // progress with rate and ETA is shown while indexing (the run may be fast: accept either)
   await expect(page.getByTestId('job-progress').or(page.getByTestId('view-gallery')).or(page.getByTestId('view-clusters')).first()).toBeVisible();
   await expect(page.getByTestId('view-welcome')).toBeHidden({ timeout: 120_000 });
@@ -71,6 +78,8 @@ test('add a folder, index, browse, select, view', async ({ page }) => {
   await expect(page.getByTestId('exif')).toContainText('SiftCam E2E-1');
   await expect(page.getByTestId('exif')).toContainText('320 × 240');
   await expect(page.getByTestId('exif')).toContainText('48.85');
+  // the full photo is served by id and decodes
+  await expect.poll(() => viewer.locator('.viewer-img img').first().evaluate((i) => (i as HTMLImageElement).complete ? (i as HTMLImageElement).naturalWidth : 0)).toBe(320);
   await shot(page, '04-viewer');
   await page.keyboard.press('Escape');
   await expect(viewer).toBeHidden();

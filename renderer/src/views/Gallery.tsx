@@ -107,6 +107,18 @@ export function PhotoGrid({ source, selected, setSelected, extraBar, testid = 'g
   const wrap = useRef<HTMLDivElement>(null);
   const grid = useRef<VirtuosoGridHandle>(null);
   useEngineEvent((e) => { if (e.type === 'library.changed' || e.type === 'labels.changed') pages.reset(); });
+  // Tiles fill the width: as many ~164 px columns as fit, stretched to the row.
+  useEffect(() => {
+    const el = wrap.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => {
+      const w = el.clientWidth - 24 - 12; // list padding, scrollbar
+      const cols = Math.max(1, Math.floor(w / 164));
+      el.style.setProperty('--tile', `${Math.floor(w / cols)}px`);
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
 
   const onDown = useCallback((e: RMouseEvent, index: number, photo: Photo) => {
     if (e.button !== 0) return;
