@@ -38,7 +38,7 @@ export function trainLogReg(X: Float32Array, d: number, K: number, set: TrainSet
   const W = new Float32Array(K * stride);
   const warm = opts.warm && opts.warm.K <= K && opts.warm.d === d ? opts.warm : null;
   if (warm) W.set(warm.W.subarray(0, warm.K * stride));
-  const iters = opts.iters ?? (warm ? 15 : 80);
+  const iters = opts.iters ?? (warm ? 12 : 80);
   const lr = opts.lr ?? 1.0;
   const l2 = opts.l2 ?? 1e-3;
   // cap positives per class
@@ -70,10 +70,10 @@ export function trainLogReg(X: Float32Array, d: number, K: number, set: TrainSet
   const V = new Float32Array(K * stride);
   const z = new Float64Array(K);
   const mu = 0.9;
+  const Wl = new Float32Array(K * stride);
   for (let it = 0; it < iters; it++) {
     G.fill(0);
     // Nesterov look-ahead weights
-    const Wl = new Float32Array(K * stride);
     for (let q = 0; q < Wl.length; q++) Wl[q] = W[q] + mu * V[q];
     for (let j = 0; j < N; j++) {
       const xo = rows[j] * d;
@@ -137,29 +137,37 @@ export function predictAll(X: Float32Array, n: number, model: Model, masked?: (r
   const best = new Int32Array(n);
   const prob = new Float32Array(n);
   const margin = new Float32Array(n);
-  const z = new Float64Array(K);
-  for (let i = 0; i < n; i++) {
-    const xo = i * d;
-    let zmax = -Infinity;
+  const Z = new Float64Array(4 * K);
+  for (let i0 = 0; i0 < n; i0 += 4) {
+    const m = Math.min(4, n - i0);
+    const o0 = i0 * d, o1 = (i0 + Math.min(1, m - 1)) * d, o2 = (i0 + Math.min(2, m - 1)) * d, o3 = (i0 + Math.min(3, m - 1)) * d;
+    // logits of 4 rows at a time (each weight row is loaded once for the 4)
     for (let c = 0; c < K; c++) {
       const wo = c * stride;
-      let s = W[wo + d];
-      for (let a = 0; a < d; a++) s += W[wo + a] * X[xo + a];
-      s /= temperature;
-      z[c] = s; if (s > zmax) zmax = s;
-    }
-    let sum = 0;
-    for (let c = 0; c < K; c++) { z[c] = Math.exp(z[c] - zmax); sum += z[c]; }
-    const mk = masked?.(i);
-    if (mk) for (const c of mk) if (c >= 0 && c < K) { sum -= z[c]; z[c] = 0; }
-    let b = -1, p1 = 0, p2 = 0;
-    if (sum > 0) {
-      for (let c = 0; c < K; c++) {
-        const p = z[c] / sum;
-        if (p > p1) { p2 = p1; p1 = p; b = c; } else if (p > p2) p2 = p;
+      let s0 = W[wo + d], s1 = s0, s2 = s0, s3 = s0;
+      for (let a = 0; a < d; a++) {
+        const w = W[wo + a];
+        s0 += w * X[o0 + a]; s1 += w * X[o1 + a]; s2 += w * X[o2 + a]; s3 += w * X[o3 + a];
       }
+      Z[c] = s0 / temperature; Z[K + c] = s1 / temperature; Z[2 * K + c] = s2 / temperature; Z[3 * K + c] = s3 / temperature;
     }
-    best[i] = b; prob[i] = p1; margin[i] = p1 - p2;
+    for (let r = 0; r < m; r++) {
+      const i = i0 + r, zo = r * K;
+      let zmax = -Infinity;
+      for (let c = 0; c < K; c++) if (Z[zo + c] > zmax) zmax = Z[zo + c];
+      let sum = 0;
+      for (let c = 0; c < K; c++) { const e = Math.exp(Z[zo + c] - zmax); Z[zo + c] = e; sum += e; }
+      const mk = masked?.(i);
+      if (mk) for (const c of mk) if (c >= 0 && c < K) { sum -= Z[zo + c]; Z[zo + c] = 0; }
+      let b = -1, p1 = 0, p2 = 0;
+      if (sum > 0) {
+        for (let c = 0; c < K; c++) {
+          const p = Z[zo + c] / sum;
+          if (p > p1) { p2 = p1; p1 = p; b = c; } else if (p > p2) p2 = p;
+        }
+      }
+      best[i] = b; prob[i] = p1; margin[i] = p1 - p2;
+    }
   }
   return { best, prob, margin };
 }

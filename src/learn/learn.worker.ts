@@ -5,7 +5,7 @@ import { clusterRows, type ClusterOptions, type ClusterOut } from './cluster.ts'
 import { fitTemperature, predictAll, trainLogReg, type Model, type Predictions, type TrainSet } from './classifier.ts';
 
 export const CLUSTER_DIM = 32;
-export const CLASSIFIER_DIM = 48;
+export const CLASSIFIER_DIM = Number(process.env.SIFT_CLASSIFIER_DIM ?? 48);
 /** regularised whitening: axis scale 1/sqrt(var + WHITEN_SHRINK × mean var); 0 = full whitening, large = none */
 export const WHITEN_SHRINK = Number(process.env.SIFT_WHITEN_SHRINK ?? 4);
 

@@ -84,9 +84,10 @@ export class LearnService {
 
   async features(): Promise<Features> {
     const ms = this.modelSet();
-    const st = this.db.prepare(`SELECT count(*) AS n, max(e.created_at) AS t FROM embeddings e JOIN photos p ON p.id = e.photo_id
-                                WHERE e.model_set = ? AND p.status = 'ok'`).get(ms) as { n: number; t: number | null };
-    const key = `${ms}:${st.n}:${st.t}`;
+    // cheap change detection (index-only counts; a changed photo bumps photos.updated_at and is re-embedded)
+    const e = this.db.prepare('SELECT count(*) AS n FROM embeddings WHERE model_set = ?').get(ms) as { n: number };
+    const p = this.db.prepare("SELECT count(*) AS n, max(updated_at) AS t FROM photos WHERE status = 'ok'").get() as { n: number; t: number | null };
+    const key = `${ms}:${e.n}:${p.n}:${p.t}`;
     if (this.feats?.key === key) return this.feats;
     if (this.featsPending) { const f = await this.featsPending; if (f.key === key) return f; }
     const m = loadEmbeddings(this.db, ms);
