@@ -56,18 +56,31 @@ export function parseSiftUrl(raw: string, method = 'GET'): { ok: true; req: Sift
   return reject(403, `unknown host ${host || '(none)'}`);
 }
 
+// realpath of the allowed folders, remembered: they are few and stable. If one is later swapped for a link
+// elsewhere, files resolve outside the remembered real path and are refused (the safe direction).
+const realBases = new Map<string, string>();
+
+async function realBase(dir: string): Promise<string> {
+  const hit = realBases.get(dir);
+  if (hit) return hit;
+  const real = await fs.promises.realpath(dir);
+  if (realBases.size > 256) realBases.clear();
+  realBases.set(dir, real);
+  return real;
+}
+
 /** realpath of `candidate`, when it is a regular file whose real path lies inside realpath(`baseDir`). */
 export async function realFileInside(baseDir: string, candidate: string): Promise<string | null> {
   if (!path.isAbsolute(candidate) || candidate.includes('\0')) return null;
-  let realBase: string;
+  let base: string;
   let realFile: string;
   try {
-    realBase = await fs.promises.realpath(baseDir);
+    base = await realBase(baseDir);
     realFile = await fs.promises.realpath(candidate);
   } catch {
     return null;
   }
-  const rel = path.relative(realBase, realFile);
+  const rel = path.relative(base, realFile);
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
   try {
     const st = await fs.promises.stat(realFile);

@@ -74,6 +74,14 @@ describe('sift:// over a real engine', () => {
     expect(await decide(`sift://photo/${id}`, 'GET', deps)).toMatchObject({ ok: false, status: 403 });
     deps.invalidate();
     await decide(`sift://photo/${id}`, 'GET', deps);
-    expect(calls.slice(before)).toContain('library.photo');
+    expect(calls.slice(before)).toContain('library.photos');
+  });
+
+  it('coalesces the lookups of thumbnails requested together into one engine call', async () => {
+    deps.invalidate();
+    const before = calls.length;
+    const all = await Promise.all(ids.slice(1).map((id) => decide(`sift://thumb/${id}`, 'GET', deps)));
+    expect(all.every((d) => d.ok)).toBe(true);
+    expect(calls.slice(before)).toEqual(['library.photos']);
   });
 });
