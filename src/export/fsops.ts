@@ -40,7 +40,12 @@ export const nodeFs: ExportFs = {
   unlink: (f) => fsp.unlink(f),
   mkdir: async (d) => { await fsp.mkdir(d); },
   rmdir: (d) => fsp.rmdir(d),
-  readFile: (f) => fsp.readFile(f),
+  // small files (the usual photo) are read in one synchronous call: several times faster than the promise
+  // version's open/stat/read/close round trips through the thread pool, and short (< 8 MB from the page cache)
+  async readFile(f) {
+    const st = fs.statSync(f);
+    return st.size < 8 << 20 ? fs.readFileSync(f) : fsp.readFile(f);
+  },
   readdir: (d) => fsp.readdir(d),
   readlink: (f) => fsp.readlink(f),
   async lstat(f) {

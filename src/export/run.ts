@@ -117,6 +117,20 @@ class Journal {
     })();
   }
   dir(exportId: number, dir: string): void { this.addDir.run(exportId, dir); }
+  private queue: (() => void)[] = [];
+  private lastFlush = performance.now();
+  /** Marks the item done in memory now and in the database with the next batch (see flush). */
+  later(it: ItemRow, write: () => void): void {
+    it.state = 'done';
+    this.queue.push(write);
+    if (this.queue.length >= 256 || performance.now() - this.lastFlush > 200) this.flush();
+  }
+  flush(): void {
+    const q = this.queue;
+    this.queue = [];
+    this.lastFlush = performance.now();
+    if (q.length) this.db.transaction(() => { for (const w of q) w(); })();
+  }
   tx<T>(fn: () => T): T { return this.db.transaction(fn)(); }
 }
 
@@ -222,6 +236,19 @@ async function createTarget(xfs: ExportFs, it: ItemRow, dst: string): Promise<st
   }
 }
 
+/**
+ * Whether `file` can only be our own interrupted copy of `source` (a copy writes front to back, so what a kill
+ * leaves is a prefix of the source). Anything else at the target was not written by us and is never deleted.
+ */
+async function isPartialCopyOf(xfs: ExportFs, file: string, source: string | Buffer | null): Promise<boolean> {
+  if (source === null) return false;
+  try {
+    const a = await xfs.readFile(file);
+    const b = typeof source === 'string' ? await xfs.readFile(source) : source;
+    return a.length <= b.length && a.equals(b.subarray(0, a.length));
+  } catch { return false; }
+}
+
 /** Brings a 'started' item (interrupted by a kill) to 'done' or back to 'pending' from what is on disk. */
 async function recoverItem(xfs: ExportFs, j: Journal, it: ItemRow): Promise<void> {
   const dst = it.dst!;
@@ -236,7 +263,8 @@ async function recoverItem(xfs: ExportFs, j: Journal, it: ItemRow): Promise<void
         await xfs.fsyncFile(dst); await xfs.fsyncDir(path.dirname(dst));
         await xfs.unlink(it.src!);
         j.moved(it, it.src!, dst, hd, 'done', 'moved');
-      } else { await xfs.unlink(dst); j.state(it, 'pending'); }
+      } else if (await isPartialCopyOf(xfs, dst, it.src!)) { await xfs.unlink(dst); j.state(it, 'pending'); }
+      else j.state(it, 'failed', { error: `${dst} was taken by another file during the export` });
       return;
     }
     if (!s && d) { j.moved(it, it.src!, dst, null, 'done', 'moved'); return; }
@@ -249,7 +277,9 @@ async function recoverItem(xfs: ExportFs, j: Journal, it: ItemRow): Promise<void
     j.state(it, 'done', { result: 'created', hash: it.op === 'copy' || it.op === 'write' ? await hashFile(xfs, dst) : null });
     return;
   }
-  if (it.op === 'copy' || it.op === 'write') { await xfs.unlink(dst); j.state(it, 'pending'); return; } // our partial file
+  if ((it.op === 'copy' || it.op === 'write') && await isPartialCopyOf(xfs, dst, it.op === 'copy' ? it.src : Buffer.from(it.content ?? ''))) {
+    await xfs.unlink(dst); j.state(it, 'pending'); return;   // our partial file
+  }
   j.state(it, 'failed', { error: `${dst} was taken by another file during the export` });
 }
 
@@ -292,103 +322,149 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
     // failed items of an earlier run (disk full, permission) are retried on resume
     for (const it of items.filter((i) => i.state === 'failed')) j.state(it, 'pending');
 
-    const groups = new Map<number, ItemRow[]>();
-    for (const it of items) { let g = groups.get(it.grp); if (!g) groups.set(it.grp, (g = [])); g.push(it); }
-    const todo = [...groups.values()].filter((g) => g.some((i) => i.state === 'pending'));
+    const groups = new Map<number, ItemRow[][]>();   // grp -> its units (placements), in order
+    {
+      const byUnit = new Map<number, ItemRow[]>();
+      for (const it of items) {
+        let u = byUnit.get(it.unit);
+        if (!u) {
+          byUnit.set(it.unit, (u = []));
+          let g = groups.get(it.grp);
+          if (!g) groups.set(it.grp, (g = []));
+          g.push(u);
+        }
+        u.push(it);
+      }
+    }
+    const todo = [...groups.values()].filter((g) => g.some((u) => u.some((i) => i.state === 'pending')));
     const listing = new Listing(xfs);
     // names this export already holds are reserved (they are on disk, or about to be)
     for (const it of items) if (it.dst && (it.state === 'done' || it.state === 'started' || it.state === 'pending')) listing.reserve(path.dirname(it.dst), path.basename(it.dst), it.dst_hash ?? it.expect_hash);
     const knownDirs = new Set<string>();
     let done = 0, failedCount = 0;
     const total = todo.length;
-    let next = 0;
     env.progress?.({ phase: 'export', done: 0, total }, true);
 
-    const runGroup = async (g: ItemRow[]) => {
-      const units = new Map<number, ItemRow[]>();
-      for (const it of g) { let u = units.get(it.unit); if (!u) units.set(it.unit, (u = [])); u.push(it); }
-      for (const u of units.values()) {
-        if (env.signal?.aborted || fatal) throw new Abort();
-        await runUnit(u);
-      }
+    const failUnit = (pend: ItemRow[], e: unknown, what: string) => {
+      const c = errCode(e);
+      const msg = describeFsError(e, what);
+      failedCount++;
+      j.tx(() => pend.forEach((i) => j.state(i, 'failed', { error: msg })));
+      if (c === 'ENOSPC' || c === 'EDQUOT' || c === 'EROFS') { fatal = msg; throw new Abort(); }
     };
 
-    const runUnit = async (u: ItemRow[]) => {
+    /**
+     * Resolves the targets of a placement's pending items and queues their 'started' journal writes in
+     * `intents` (committed together, before any of them is created).
+     */
+    const prepareUnit = async (u: ItemRow[], intents: (() => void)[], reread: boolean) => {
       const photo = u.find((i) => i.kind === 'photo')!;
-      for (let attempt = 0; attempt < 5; attempt++) {
-        if (photo.state === 'pending' && u.every((i) => i.state === 'pending' || i.state === 'skipped')) {
-          // (re)resolve the names of the whole placement against the disk as it is now
-          const dir = photo.dir;
-          listing.forget(dir);
-          for (const i of u) if (i.state === 'pending' && i.dst) listing.release(dir, path.basename(i.dst));
-          const pend = u.filter((i) => i.state === 'pending');
-          const wants = pend.map((i) => ({ ...wantOf(i), nameFor: nameMapper(photo.want, i.want) }));
-          // the planned names first (so the export does what the plan showed), else resolve again from the wanted name
-          let res: Awaited<ReturnType<typeof resolveUnit>> | null = null;
-          if (pend.every((i) => i.dst && path.dirname(i.dst) === dir)) {
-            const slots: { name: string; state: 'free' | 'identical' }[] = [];
-            for (let k = 0; k < pend.length; k++) {
-              const sl = await listing.slot(dir, path.basename(pend[k].dst!), wants[k]);
-              if (sl.state === 'different') break;
-              slots.push({ name: sl.state === 'identical' ? sl.actual : path.basename(pend[k].dst!), state: sl.state });
-            }
-            if (slots.length === pend.length) res = { photoName: path.basename(photo.dst!), n: photo.result === 'renamed' ? 1 : 0, slots };
-          }
-          res ??= await resolveUnit(listing, dir, photo.want, wants);
-          j.tx(() => pend.forEach((i, k) => {
-            const slot = res.slots[k];
-            const dst = path.join(dir, slot.name);
-            if (slot.state === 'identical') j.dst(i, dst, 'skipped', 'identical');
-            else { j.dst(i, dst, 'pending', res.n > 0 ? 'renamed' : null); listing.reserve(dir, slot.name, i.expect_hash); }
-          }));
+      const dir = photo.dir;
+      const pend = u.filter((i) => i.state === 'pending');
+      if (!pend.length) return;
+      try { await ensureDir(xfs, j, exportId, dir, knownDirs); } catch (e) { failUnit(pend, e, `creating the folder ${dir}`); return; }
+      if (!(photo.state === 'pending' && u.every((i) => i.state === 'pending' || i.state === 'skipped'))) {
+        intents.push(() => pend.forEach((i) => j.state(i, 'started')));
+        return;
+      }
+      if (reread) listing.forget(dir);
+      for (const i of pend) if (i.dst) listing.release(dir, path.basename(i.dst));
+      const wants = pend.map((i) => ({ ...wantOf(i), nameFor: nameMapper(photo.want, i.want) }));
+      // the planned names first (so the export does what the plan showed), else resolve again from the wanted name
+      let res: Awaited<ReturnType<typeof resolveUnit>> | null = null;
+      if (pend.every((i) => i.dst && path.dirname(i.dst) === dir)) {
+        const slots: { name: string; state: 'free' | 'identical' }[] = [];
+        for (let k = 0; k < pend.length; k++) {
+          const sl = await listing.slot(dir, path.basename(pend[k].dst!), wants[k]);
+          if (sl.state === 'different') break;
+          slots.push({ name: sl.state === 'identical' ? sl.actual : path.basename(pend[k].dst!), state: sl.state });
         }
+        if (slots.length === pend.length) res = { photoName: path.basename(photo.dst!), n: photo.result === 'renamed' ? 1 : 0, slots };
+      }
+      res ??= await resolveUnit(listing, dir, photo.want, wants);
+      const r = res;
+      pend.forEach((i, k) => {
+        const slot = r.slots[k];
+        if (slot.state === 'free') listing.reserve(dir, slot.name, i.expect_hash);
+      });
+      intents.push(() => pend.forEach((i, k) => {
+        const slot = r.slots[k];
+        const dst = path.join(dir, slot.name);
+        if (slot.state === 'identical') j.dst(i, dst, 'skipped', 'identical');
+        else j.dst(i, dst, 'started', r.n > 0 ? 'renamed' : null);
+      }));
+    };
+
+    const execUnit = async (u: ItemRow[]) => {
+      const photo = u.find((i) => i.kind === 'photo')!;
+      for (let attempt = 0; ; attempt++) {
         let retry = false;
         for (const it of u) {
-          if (it.state !== 'pending') continue;
+          if (it.state !== 'started') continue;
           if (it.kind !== 'photo' && photo.state === 'failed') { j.state(it, 'failed', { error: 'not exported because its photo failed' }); continue; }
-          const r = await runItem(it);
-          if (r === 'retry') { retry = true; break; }
+          if (await runItem(it) === 'retry') { retry = true; break; }
         }
         if (!retry) return;
+        // a file appeared under our name since the folder was read: read it again and pick another name
+        j.tx(() => u.forEach((i) => { if (i.state === 'started') j.state(i, 'pending'); }));
+        if (attempt >= 5) { failUnit(u.filter((i) => i.state === 'pending'), new Error('the target names keep being taken'), `exporting ${photo.src}`); return; }
+        const intents: (() => void)[] = [];
+        await prepareUnit(u, intents, true);
+        j.tx(() => intents.forEach((f) => f()));
       }
     };
 
     const runItem = async (it: ItemRow): Promise<'ok' | 'retry'> => {
       const dst = it.dst!;
       try {
-        await ensureDir(xfs, j, exportId, it.dir, knownDirs);
-        j.state(it, 'started');
         const h = await createTarget(xfs, it, dst);
-        if (it.op === 'move') j.moved(it, it.src!, dst, h, 'done', it.result === 'renamed' ? 'renamed' : 'moved');
-        else j.state(it, 'done', { result: it.result ?? 'created', hash: h });
+        // 'done' is journaled in batches: a kill before the batch is written leaves 'started' items whose
+        // verified target exists, which recoverItem turns into 'done'
+        if (it.op === 'move') j.later(it, () => j.moved(it, it.src!, dst, h, 'done', it.result === 'renamed' ? 'renamed' : 'moved'));
+        else j.later(it, () => j.state(it, 'done', { result: it.result ?? 'created', hash: h }));
         listing.noteCreated(it.dir, path.basename(dst));
         return 'ok';
       } catch (e) {
-        const c = errCode(e);
-        if (c === 'EEXIST' && it.kind === 'photo') { j.state(it, 'pending'); listing.forget(it.dir); return 'retry'; }
-        const msg = describeFsError(e, `${it.op === 'write' ? 'writing' : it.op === 'move' ? 'moving' : 'exporting'} ${it.src ?? ''} to ${dst}`.replace('  ', ' '));
-        failedCount++;
-        j.state(it, 'failed', { error: msg });
-        if (c === 'ENOSPC' || c === 'EDQUOT' || c === 'EROFS') { fatal = msg; throw new Abort(); }
+        if (errCode(e) === 'EEXIST' && it.kind === 'photo') return 'retry';
+        failUnit([it], e, `${it.op === 'write' ? 'writing' : it.op === 'move' ? 'moving' : 'exporting'} ${it.src ?? ''} to ${dst}`.replace('  ', ' '));
         return 'ok';
       }
     };
 
-    const conc = Math.max(1, env.concurrency ?? 4);
-    const worker = async () => {
-      while (next < todo.length) {
-        if (env.signal?.aborted || fatal) return;
-        const g = todo[next++];
-        try { await runGroup(g); } catch (e) { if (!(e instanceof Abort)) throw e; return; }
-        done++;
-        env.progress?.({ phase: 'export', done, total, failed: failedCount, current: g[0].src ?? undefined });
+    // batches of placements: phase A resolves them and commits their intents in ONE transaction; phase B
+    // creates the files, several groups at a time (the placements of one photo in order)
+    const conc = Math.max(1, env.concurrency ?? 8);
+    const BATCH = 64;
+    let gi = 0;
+    try {
+      while (gi < todo.length && !env.signal?.aborted && !fatal) {
+        const batch: ItemRow[][][] = [];
+        for (let units = 0; gi < todo.length && units < BATCH; gi++) { batch.push(todo[gi]); units += todo[gi].length; }
+        const intents: (() => void)[] = [];
+        for (const g of batch) for (const u of g) await prepareUnit(u, intents, false);
+        j.tx(() => intents.forEach((f) => f()));
+        let next = 0;
+        const settled = await Promise.allSettled(Array.from({ length: Math.min(conc, batch.length) }, async () => {
+          while (next < batch.length && !fatal) {
+            const g = batch[next++];
+            // a worker never rejects early: Promise.all must only settle when every in-flight file is finished
+            try { for (const u of g) await execUnit(u); } catch (e) { if (e instanceof Abort) return; throw e; }
+            done++;
+            env.progress?.({ phase: 'export', done, total, failed: failedCount, current: g[0][0].src ?? undefined });
+          }
+        }));
+        for (const r of settled) if (r.status === 'rejected') throw r.reason;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(conc, Math.max(1, todo.length)) }, worker));
+    } catch (e) { if (!(e instanceof Abort)) throw e; }
+    // placements journaled 'started' but never attempted (stopped by a fatal error): back to pending
+    j.flush();
+    j.tx(() => { for (const it of items) if (it.state === 'started') j.state(it, 'pending'); });
+    j.flush();
     env.progress?.({ phase: 'export', done, total, failed: failedCount }, true);
     const state = fatal ? 'failed' : env.signal?.aborted ? 'cancelled' : 'done';
     db.prepare(`UPDATE exports SET state = ?, finished_at = ?, error = ? WHERE id = ?`).run(state, Date.now(), fatal, exportId);
   } catch (e) {
+    j.flush();
     db.prepare(`UPDATE exports SET state = 'failed', finished_at = ?, error = ? WHERE id = ?`).run(Date.now(), String((e as Error)?.message ?? e), exportId);
     throw e;
   } finally {
@@ -472,8 +548,8 @@ async function undoItem(xfs: ExportFs, j: Journal, it: ItemRow): Promise<UndoRes
       if (s.ino === d.ino && s.dev === d.dev) { await xfs.unlink(dst); j.moved(it, dst, src, null, 'undone', it.result ?? 'moved'); return { kind: 'movedBack' }; }
       const hs = await hashFile(xfs, src), hd = await hashFile(xfs, dst);
       if (sameHash(hs, hd)) { await xfs.fsyncFile(src); await xfs.unlink(dst); j.moved(it, dst, src, null, 'undone', it.result ?? 'moved'); return { kind: 'movedBack' }; }
-      if (it.state === 'started') { await xfs.unlink(dst); j.state(it, 'undone'); return { kind: 'gone' }; }     // our partial copy; the source never left
-      if (it.state === 'undoing') {                                                                                // our partial copy back
+      if (it.state === 'started' && await isPartialCopyOf(xfs, dst, src)) { await xfs.unlink(dst); j.state(it, 'undone'); return { kind: 'gone' }; } // our partial copy; the source never left
+      if (it.state === 'undoing' && await isPartialCopyOf(xfs, src, dst)) {                                        // our partial copy back
         await xfs.unlink(src);
         await moveFile(xfs, dst, src, it.dst_hash ?? it.expect_hash);
         j.moved(it, dst, src, null, 'undone', it.result ?? 'moved');
@@ -489,7 +565,9 @@ async function undoItem(xfs: ExportFs, j: Journal, it: ItemRow): Promise<UndoRes
   if (!d) { j.state(it, 'undone'); return { kind: 'gone' }; }
   if (it.state === 'started') {
     // interrupted while creating: the target was free when the item started, so what is there is ours
-    if (it.op === 'copy' || it.op === 'write' || await isIdentical(xfs, dst, wantOf(it))) { await xfs.unlink(dst); j.state(it, 'undone'); return { kind: 'removed' }; }
+    if (await isIdentical(xfs, dst, wantOf(it)) || ((it.op === 'copy' || it.op === 'write') && await isPartialCopyOf(xfs, dst, it.op === 'copy' ? it.src : Buffer.from(it.content ?? '')))) {
+      await xfs.unlink(dst); j.state(it, 'undone'); return { kind: 'removed' };
+    }
     j.state(it, 'kept', { error: 'another file took the name' });
     return { kind: 'kept', reason: 'another file took the name' };
   }
