@@ -1,5 +1,7 @@
 // Embedding storage: float32 little-endian BLOBs keyed by (photo, model set). Vectors of different model
 // sets are never mixed: every read names the model set.
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { DB } from '../store/db.ts';
 
 export interface EmbeddingMatrix {
@@ -18,23 +20,112 @@ export function saveEmbedding(db: DB, photoId: number, modelSet: string, vector:
                 photo_hash = excluded.photo_hash, created_at = excluded.created_at`)
     .run(photoId, modelSet, vector.length, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), photoId, Date.now());
   db.prepare('DELETE FROM embedding_errors WHERE photo_id = ? AND model_set = ?').run(photoId, modelSet);
+  bumpGeneration(db, modelSet);
 }
 
-/** Every vector of one model set (photos with status 'ok' only), as one matrix. */
-export function loadEmbeddings(db: DB, modelSet: string): EmbeddingMatrix {
-  const rows = db.prepare(`SELECT e.photo_id AS id, e.dim AS dim, e.vector AS v FROM embeddings e JOIN photos p ON p.id = e.photo_id
-                           WHERE e.model_set = ? AND p.status = 'ok' ORDER BY e.photo_id`).raw().all(modelSet) as [number, number, Buffer][];
-  const dim = rows.length ? rows[0][1] : 0;
-  const data = new Float32Array(rows.length * dim);
-  const ids = new Array<number>(rows.length);
+/** Every write of a set's vectors bumps its generation: the matrix cache file is valid only for its generation. */
+function bumpGeneration(db: DB, modelSet: string): void {
+  db.prepare(`INSERT INTO vision_settings (key, value) VALUES (?, '1')
+              ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`).run(`gen:${modelSet}`);
+}
+
+interface RawMatrix { ids: Float64Array; data: Float32Array; dim: number }
+
+/** Where the matrix cache of a model set lives: next to the database file (none for in-memory databases). */
+export function matrixCacheFile(db: DB, modelSet: string): string | null {
+  if (db.memory || !db.name || db.name === ':memory:') return null;
+  return `${db.name}-vectors-${createHash('sha1').update(modelSet).digest('hex').slice(0, 16)}.f32`;
+}
+
+const MAGIC = 0x43455653; // 'SVEC'
+
+function readCache(file: string, stamp: string): RawMatrix | null {
+  let fd: number;
+  try { fd = fs.openSync(file, 'r'); } catch { return null; }
+  try {
+    const head = Buffer.alloc(8);
+    if (fs.readSync(fd, head, 0, 8, 0) !== 8 || head.readUInt32LE(0) !== MAGIC) return null;
+    const hlen = head.readUInt32LE(4);
+    const hb = Buffer.alloc(hlen);
+    fs.readSync(fd, hb, 0, hlen, 8);
+    const h = JSON.parse(hb.toString('utf8')) as { stamp: string; n: number; dim: number };
+    if (h.stamp !== stamp) return null;
+    const ids = new Float64Array(h.n), data = new Float32Array(h.n * h.dim);
+    let off = 8 + hlen;
+    for (const arr of [new Uint8Array(ids.buffer), new Uint8Array(data.buffer)]) {
+      let got = 0;
+      while (got < arr.length) { const k = fs.readSync(fd, arr, got, arr.length - got, off + got); if (k <= 0) return null; got += k; }
+      off += arr.length;
+    }
+    return { ids, data, dim: h.dim };
+  } catch { return null; } finally { fs.closeSync(fd); }
+}
+
+function writeCache(file: string, stamp: string, m: RawMatrix): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    let hb = Buffer.from(JSON.stringify({ stamp, n: m.ids.length, dim: m.dim }), 'utf8');
+    hb = Buffer.concat([hb, Buffer.alloc((8 - ((8 + hb.length) % 8)) % 8, 0x20)]); // keep the arrays 8-byte aligned
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(MAGIC, 0); head.writeUInt32LE(hb.length, 4);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      for (const b of [head, hb, new Uint8Array(m.ids.buffer), new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength)]) {
+        let put = 0;
+        while (put < b.length) put += fs.writeSync(fd, b, put, b.length - put);
+      }
+    } finally { fs.closeSync(fd); }
+    fs.renameSync(tmp, file);
+  } catch { fs.rmSync(tmp, { force: true }); /* a cache only: the database stays the source of truth */ }
+}
+
+/** All vectors of a set from SQLite, in photo order, whatever the photos' status. */
+function queryMatrix(db: DB, modelSet: string): RawMatrix {
+  const rows = db.prepare('SELECT photo_id, vector FROM embeddings WHERE model_set = ? ORDER BY photo_id').raw().all(modelSet) as [number, Buffer][];
+  const bytes = rows.length ? rows[0][1].length : 0;
+  const data = new Float32Array(rows.length * (bytes / 4));
+  const u8 = new Uint8Array(data.buffer);
+  const ids = new Float64Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
-    const [id, d, buf] = rows[i];
-    if (d !== dim) throw new Error(`embeddings of model set ${modelSet} have mixed dimensions (${d} vs ${dim})`);
+    const [id, buf] = rows[i];
+    if (buf.length !== bytes) throw new Error(`embeddings of model set ${modelSet} have mixed dimensions (${buf.length / 4} vs ${bytes / 4})`);
     ids[i] = id;
     // a BLOB's Buffer need not be 4-byte aligned: copy bytes into the (aligned) matrix
-    new Uint8Array(data.buffer, i * dim * 4, d * 4).set(buf.subarray(0, d * 4));
+    u8.set(buf, i * bytes);
   }
-  return { modelSet, dim, ids, data };
+  return { ids, data, dim: bytes / 4 };
+}
+
+/**
+ * Every vector of one model set (photos with status 'ok' only), as one matrix. Reads a matrix cache file next to
+ * the database when it is of the set's current generation (one sequential read instead of one row per photo),
+ * else SQLite, and then rewrites the cache.
+ */
+export function loadEmbeddings(db: DB, modelSet: string): EmbeddingMatrix {
+  const { raw, okIds } = db.transaction(() => {
+    // one read transaction: the stamp, the ok photos and the vectors are of the same snapshot
+    const okIds = db.prepare("SELECT id FROM photos WHERE status = 'ok'").pluck().all() as number[];
+    const file = matrixCacheFile(db, modelSet);
+    const st = db.prepare('SELECT count(*) AS n, max(rowid) AS m FROM embeddings WHERE model_set = ?').get(modelSet) as { n: number; m: number | null };
+    const stamp = `${getSetting(db, `gen:${modelSet}`) ?? 0}|${st.n}|${st.m ?? 0}`;
+    let raw = file && st.n > 0 ? readCache(file, stamp) : null;
+    if (!raw) {
+      raw = queryMatrix(db, modelSet);
+      if (file && st.n > 0) writeCache(file, stamp, raw);
+    }
+    return { raw, okIds };
+  })();
+  let maxId = 0;
+  for (const id of okIds) if (id > maxId) maxId = id;
+  const ok = new Uint8Array(maxId + 1);
+  for (const id of okIds) ok[id] = 1;
+  const { dim } = raw;
+  const keep: number[] = [];
+  for (let i = 0; i < raw.ids.length; i++) { const id = raw.ids[i]; if (id <= maxId && ok[id]) keep.push(i); }
+  if (keep.length === raw.ids.length) return { modelSet, dim, ids: Array.from(raw.ids), data: raw.data };
+  const data = new Float32Array(keep.length * dim);
+  keep.forEach((i, r) => data.set(raw.data.subarray(i * dim, (i + 1) * dim), r * dim));
+  return { modelSet, dim, ids: keep.map((i) => raw.ids[i]), data };
 }
 
 /** One photo's vector in a model set, or null. */
