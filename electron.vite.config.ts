@@ -7,6 +7,7 @@ import path from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import { workerUrlPlugin } from './main/build/worker-url-plugin.ts';
+import { devCspPlugin } from './main/build/dev-csp-plugin.ts';
 
 const root = process.cwd();
 // SIFT_OUT_DIR redirects the output (the build test builds into a scratch folder).
@@ -44,7 +45,7 @@ export default defineConfig({
     ? {
       root: path.join(root, 'renderer'),
       base: './',
-      plugins: [react()],
+      plugins: [react(), devCspPlugin()],
       build: {
         outDir: path.join(outRoot, 'renderer'),
         target: 'chrome120',

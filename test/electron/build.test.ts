@@ -6,9 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'vite';
+import { build, createServer } from 'vite';
+import react from '@vitejs/plugin-react';
+import { devCspPlugin, rewriteCsp } from '../../main/build/dev-csp-plugin.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { workerUrlPlugin } from '../../main/build/worker-url-plugin.ts';
+import { contentSecurityPolicy } from '../../main/ipc-core.ts';
 
 const run = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -99,5 +102,35 @@ describe('desktop build', () => {
       (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
     );
     expect(res).toMatchObject({ code: 2, stderr: expect.stringContaining('not running in an Electron utility process') });
+  });
+
+  it('in dev only, the meta CSP is swapped for the dev policy (inline React refresh preamble, HMR socket)', () => {
+    const html = '<head><meta http-equiv="Content-Security-Policy" content="default-src \'self\'; script-src \'self\'" /></head>';
+    const dev = contentSecurityPolicy(true, 'http://localhost:5173/');
+    const out = rewriteCsp(html, dev);
+    expect(out).toContain("script-src 'self' 'unsafe-inline' http://localhost:5173");
+    expect(out).toContain('ws://localhost:5173');
+    expect(out).not.toContain('content="default-src \'self\'; script-src \'self\'"');
+    expect(rewriteCsp('<head></head>', dev)).toBe('<head></head>');
+    const real = path.join(repo, 'renderer', 'index.html');
+    if (fs.existsSync(real)) expect(rewriteCsp(fs.readFileSync(real, 'utf8'), dev)).toContain("'unsafe-inline' http://localhost:5173");
+  });
+
+  it.skipIf(!fs.existsSync(path.join(repo, 'renderer', 'index.html')))('the dev server serves the renderer with the dev CSP allowing its own inline preamble', async () => {
+    const server = await createServer({
+      configFile: false, logLevel: 'silent', root: path.join(repo, 'renderer'),
+      plugins: [react(), devCspPlugin()], server: { port: 0, host: '127.0.0.1', strictPort: false },
+    });
+    try {
+      await server.listen();
+      const base = server.resolvedUrls!.local[0];
+      const html = await (await fetch(base)).text();
+      const origin = new URL(base).origin;
+      expect(html).toMatch(/<script type="module">[^<]*react-refresh|@react-refresh/); // the inline preamble is there...
+      expect(html).toContain(`script-src 'self' 'unsafe-inline' ${origin}`); // ...and allowed, for this server only
+      expect(html).toContain(origin.replace('http', 'ws'));
+    } finally {
+      await server.close();
+    }
   });
 });
