@@ -85,7 +85,8 @@ export function decodeReason(msg: string, format: ImageFormat | null): string {
   if (/Unsupported codec|Unsupported feature/i.test(m) && (format === 'heif' || format === 'avif')) return 'HEIC not supported: this HEVC-coded HEIC could not be decoded';
   if (/unsupported image format/i.test(m)) return 'not an image (unsupported or unrecognised format)';
   if (/corrupt header|premature end|truncated|Invalid|bad seek|unexpected end/i.test(m)) return `damaged ${label(format)} file: ${m.replace(/^Input file has corrupt header: /, '').slice(0, 160)}`;
-  return `could not decode the ${label(format)} file: ${m.slice(0, 200)}`;
+  // the content says it is an image of this type, but it does not decode: damaged
+  return /^unknown error$/i.test(m) ? `damaged ${label(format)} file: it could not be decoded` : `damaged ${label(format)} file: ${m.slice(0, 200)}`;
 }
 const label = (f: ImageFormat | null) => (f === 'heif' ? 'HEIC' : f ? f.toUpperCase() : 'image');
 
@@ -164,13 +165,16 @@ export async function processPhoto(task: ProcessTask): Promise<ProcessResult> {
     }
   } catch (e) {
     const msg = String((e as Error).message);
-    if (/premature end|truncated|Corrupt JPEG|VipsJpeg/i.test(msg)) {
+    // Any decode error (libvips' error text is process-wide, so with several worker threads it is sometimes
+    // just "Unknown error"): try once more leniently; if that decodes, the file is damaged but readable.
+    if (!/pixel limit|exceeds pixel|Unsupported/i.test(msg)) {
       // damaged but partly readable: show what decodes, and say so
       try {
         const lenient = () => sharp(buf, { ...sharpOpts, failOn: 'none' }).rotate();
         const r = await render(lenient, width, height, needThumb ? thumbSize : 0, task.pixelSize);
         if (r.thumb) await writeAtomic(dest, r.thumb);
-        warning = `damaged ${label(format)}: decoded partially (${msg.replace(/\s+/g, ' ').replace(/^VipsJpeg: /, '').slice(0, 120)})`;
+        const why = msg.replace(/\s+/g, ' ').replace(/^VipsJpeg: /, '').slice(0, 120);
+        warning = `damaged ${label(format)}: decoded partially${/unknown error/i.test(why) ? '' : ` (${why})`}`;
         const out: ProcessOk = { ok: true, size, mtimeMs, hash: hash!, format, width, height, meta, thumb: rel, warning };
         if (r.pixels) out.pixels = r.pixels;
         return out;

@@ -51,7 +51,7 @@ describe('bad input: a clear per-file reason, and the scan goes on', () => {
     expect(reason('header-only.jpg')).toMatch(/^damaged JPEG file/);
     expect(reason('bomb.jpg')).toMatch(/image too large: 60000 x 60000 .*decompression bomb/);
     expect(s.failed.find((f) => f.path.includes('latin1-'))?.error).toMatch(/not valid UTF-8/);
-    expect(s.failed).toHaveLength(5);
+    expect(s.failed, JSON.stringify(s.failed, null, 1)).toHaveLength(5);
     // a JPEG cut at a third decodes partially: indexed, flagged as damaged
     expect(s.warnings).toEqual([{ path: fs.realpathSync(bad.truncated), warning: expect.stringMatching(/^damaged JPEG: decoded partially/) }]);
     const photos = await engine.call('library.photos', {});
