@@ -46,7 +46,7 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow.focus();
   });
   lockDownWebContents();
-  app.whenReady().then(start, (err: unknown) => {
+  app.whenReady().then(start).catch((err: unknown) => {
     dialog.showErrorBox('Sift could not start', err instanceof Error ? err.message : String(err));
     app.exit(1);
   });
