@@ -10,6 +10,8 @@ export interface EngineProcessOptions {
   dbPath: string;
   modelsDir: string;
   log?: (msg: string) => void;
+  /** The engine process ended before it was ready (e.g. the database cannot be opened): `reason` says why. */
+  onStartFailure?: (reason: string) => void;
 }
 
 export class EngineProcess {
@@ -51,6 +53,7 @@ export class EngineProcess {
     child.once('exit', (code) => {
       if (!this.stopping) log(`sift: the engine process exited (code ${code}); it restarts on the next call`);
       client.fail(`The engine process exited (code ${code}).`);
+      if (!client.started && !this.stopping) this.opts.onStartFailure?.(client.failure ?? `exit code ${code}`);
       if (this.child === child) {
         this.child = null;
         this.client = null;

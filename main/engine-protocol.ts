@@ -138,6 +138,16 @@ export class EngineClient implements SiftClient {
     return this.dead === null;
   }
 
+  /** Why the engine is gone (null while alive). */
+  get failure(): string | null {
+    return this.dead;
+  }
+
+  /** Whether the engine reported ready (started and opened its database). */
+  get started(): boolean {
+    return this.readyInfo !== null;
+  }
+
   close(): void {
     if (this.dead) return;
     this.port.post({ kind: 'close' });

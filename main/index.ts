@@ -53,7 +53,15 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
-  engine = new EngineProcess({ hostScript: paths.engineHost, dbPath: paths.db(), modelsDir: paths.models() });
+  let shownFailure = '';
+  engine = new EngineProcess({
+    hostScript: paths.engineHost, dbPath: paths.db(), modelsDir: paths.models(),
+    onStartFailure: (reason) => {
+      if (reason === shownFailure) return; // once per cause, not on every retry
+      shownFailure = reason;
+      dialog.showErrorBox('The Sift engine could not start', `${reason}\n\nDatabase: ${paths.db()}`);
+    },
+  });
   const eng = engine;
   secureSession();
   const protocolDeps = registerProtocol(eng);

@@ -178,4 +178,27 @@ describe('main <-> engine process wire, with a real Engine', () => {
     expect(second.engine.ctx.db.open).toBe(false);
     expect(engine.ctx.db.open).toBe(true);
   });
+
+  it('a fatal start (a database that cannot be opened) reaches main with the reason', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ipc-bad-'));
+    const bad = path.join(dir, 'sift.db');
+    fs.writeFileSync(bad, 'this is not a SQLite database '.repeat(100));
+    let reason = '';
+    try {
+      new Engine({ dbPath: bad });
+    } catch (err) {
+      reason = (err as Error).message; // what engine-host.ts posts as { kind: 'fatal' }
+    }
+    expect(reason).not.toBe('');
+    const { port1, port2 } = new MessageChannel();
+    const client = new EngineClient(portOf<ToEngine, FromEngine>(port2));
+    cleanup.push(() => { port1.close(); port2.close(); fs.rmSync(dir, { recursive: true, force: true }); });
+    const pending = client.call('jobs.list', {});
+    const ready = client.ready();
+    port1.postMessage({ kind: 'fatal', message: reason } satisfies FromEngine);
+    await expect(pending).rejects.toThrow(`The engine stopped: ${reason}`);
+    await expect(ready).rejects.toThrow(reason);
+    expect(client.started).toBe(false);
+    expect(client.failure).toBe(`The engine stopped: ${reason}`);
+  });
 });
