@@ -17,7 +17,8 @@ function libheif(): LibHeif {
   if (!lib) {
     const require = createRequire(import.meta.url);
     const wasmBinary = fs.readFileSync(require.resolve('libheif-js/libheif-wasm/libheif.wasm'));
-    lib = require('libheif-js/libheif-wasm/libheif.js')({ wasmBinary }) as LibHeif;
+    // printErr: libheif's own messages would go to stderr; its errors reach us as exceptions/null results
+    lib = require('libheif-js/libheif-wasm/libheif.js')({ wasmBinary, print: () => {}, printErr: () => {} }) as LibHeif;
   }
   return lib;
 }

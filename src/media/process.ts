@@ -80,11 +80,11 @@ function fsReason(e: NodeJS.ErrnoException): { error: string; gone?: boolean } {
 
 /** Turns a libvips/sharp error into a clear reason for the user. */
 export function decodeReason(msg: string, format: ImageFormat | null): string {
-  const m = [...new Set(msg.split('\n').map((l) => l.replace(/^VipsJpeg: /, '').replace(/^\S+: (?=bad seek|corrupt)/, '').trim()).filter(Boolean))].join('; ');
+  const m = [...new Set(msg.split('\n').map((l) => l.replace(/^Input (file|buffer) has corrupt header: /, '').replace(/^VipsJpeg: /, '').replace(/^\S+: (?=bad seek|corrupt)/, '').trim()).filter(Boolean))].join('; ');
   if (/pixel limit|exceeds pixel/i.test(m)) return 'image too large (above the pixel limit; possible decompression bomb)';
   if (/Unsupported codec|Unsupported feature/i.test(m) && (format === 'heif' || format === 'avif')) return 'HEIC not supported: this HEVC-coded HEIC could not be decoded';
   if (/unsupported image format/i.test(m)) return 'not an image (unsupported or unrecognised format)';
-  if (/corrupt header|premature end|truncated|Invalid|bad seek|unexpected end/i.test(m)) return `damaged ${label(format)} file: ${m.replace(/^Input file has corrupt header: /, '').slice(0, 160)}`;
+  if (/corrupt header|premature end|truncated|Invalid|bad seek|unexpected end/i.test(m)) return `damaged ${label(format)} file: ${m.slice(0, 160)}`;
   // the content says it is an image of this type, but it does not decode: damaged
   return /^unknown error$/i.test(m) ? `damaged ${label(format)} file: it could not be decoded` : `damaged ${label(format)} file: ${m.slice(0, 200)}`;
 }
