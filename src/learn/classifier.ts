@@ -38,11 +38,11 @@ export function trainLogReg(X: Float32Array, d: number, K: number, set: TrainSet
   const W = new Float32Array(K * stride);
   const warm = opts.warm && opts.warm.K <= K && opts.warm.d === d ? opts.warm : null;
   if (warm) W.set(warm.W.subarray(0, warm.K * stride));
-  const iters = opts.iters ?? (warm ? 12 : 80);
+  const iters = opts.iters ?? (warm ? 10 : 80);
   const lr = opts.lr ?? 1.0;
   const l2 = opts.l2 ?? 1e-3;
   // cap positives per class
-  const cap = opts.capPerClass ?? 200;
+  const cap = opts.capPerClass ?? 120;
   const byClass: number[][] = Array.from({ length: K }, () => []);
   for (let i = 0; i < set.rows.length; i++) byClass[set.y[i]].push(i);
   const chosen: number[] = [];
