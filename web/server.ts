@@ -1,7 +1,7 @@
 // The web test host: serves the built renderer and the engine API over HTTP + WebSocket on 127.0.0.1,
 // for Playwright e2e tests and the UI benchmark (the Electron shell is the real host).
 //
-//   npm run web -- [--db PATH] [--port N] [--build]
+//   npm run web -- [--db PATH] [--port N] [--build]      (default database: <tmp>/sift-web/sift.db)
 //
 // Security model (it is a dev/test host, but it can read the library, so it is locked down):
 //   - binds 127.0.0.1 only and checks the Host header (no DNS rebinding);
@@ -14,6 +14,7 @@
 //   - static files only from the renderer build folder (out/web), no traversal.
 import http from 'node:http';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -271,7 +272,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
 }
 
 function parseArgs(argv: string[]): WebHostOptions {
-  const out: WebHostOptions = { dbPath: path.resolve('sift-web.db') };
+  const out: WebHostOptions = { dbPath: path.join(os.tmpdir(), 'sift-web', 'sift.db') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {

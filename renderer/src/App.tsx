@@ -107,7 +107,8 @@ function Shell() {
             <p className="muted">Sift sorts your photos by what is in them, on this computer only. Start with a folder: your files are never moved or changed.</p>
             <AddFolder onIndexed={(s) => void firstIndexDone(s)} />
           </div>
-        ) : status.data == null ? null : (
+        ) : status.data == null && view == null ? null : (
+          // a view named in the URL (?view=gallery) renders at once: its data loads alongside the status
           <>
             {current === 'clusters' && <ClustersView />}
             {current === 'gallery' && <GalleryView />}
