@@ -148,7 +148,10 @@ function loadBench(): void {
   db.close();
   const db2 = openDb(path.join(work, 'load.db')); // cold-ish: a fresh connection
   const times: { wall: number; cpu: number }[] = [];
-  let m = loadEmbeddings(db2, 'bench-424');
+  const t0 = performance.now(), c0 = process.cpuUsage();
+  let m = loadEmbeddings(db2, 'bench-424'); // no cache yet: from SQLite, and writes the cache
+  const c0u = process.cpuUsage(c0);
+  const first = { wall: (performance.now() - t0) / 1000, cpu: (c0u.user + c0u.system) / 1e6 };
   for (let k = 0; k < 3; k++) {
     const t = performance.now(), c = process.cpuUsage();
     m = loadEmbeddings(db2, 'bench-424');
@@ -157,7 +160,7 @@ function loadBench(): void {
   }
   db2.close();
   const secs = Math.min(...times.map((x) => x.wall)), cpu = Math.min(...times.map((x) => x.cpu));
-  console.log(`\nstorage: loadEmbeddings ${m.ids.length} x ${m.dim} float32 (${fmt(m.data.byteLength / 1e6, 0)} MB): best of 3 ${fmt(secs, 2)} s wall, ${fmt(cpu, 2)} s CPU   target < 2 s  ${secs < 2 ? 'OK' : 'ABOVE TARGET'}`);
+  console.log(`\nstorage: loadEmbeddings ${m.ids.length} x ${m.dim} float32 (${fmt(m.data.byteLength / 1e6, 0)} MB): best of 3 ${fmt(secs, 2)} s wall, ${fmt(cpu, 2)} s CPU (matrix cache); first load from SQLite + cache write ${fmt(first.wall, 2)} s wall, ${fmt(first.cpu, 2)} s CPU   target < 2 s  ${Math.max(secs, first.wall) < 2 ? 'OK' : secs < 2 ? 'OK with the cache' : 'ABOVE TARGET'}`);
 }
 
 // ---------- quality ----------
