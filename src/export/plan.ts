@@ -146,9 +146,27 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
   let crossDevice = 0;
   let grp = 0, unit = 0, seq = 0;
 
+  // stat every source and list every source folder first, many at a time (the thread pool overlaps them)
+  const stats = new Map<string, fs.Stats | null>();
+  const stemIndex = new Map<string, Map<string, string[]>>();
+  {
+    const paths = photos.filter((p) => p.status !== 'missing').map((p) => p.path);
+    const dirsToList = [...new Set(paths.map((p) => path.dirname(p)))];
+    for (let i = 0; i < dirsToList.length; i += 32) {
+      const chunk = dirsToList.slice(i, i + 32);
+      const lists = await Promise.all(chunk.map((d) => xfs.readdir(d).catch(() => [] as string[])));
+      chunk.forEach((d, k) => srcDirs.set(d, lists[k]));
+    }
+    for (let i = 0; i < paths.length; i += 64) {
+      const chunk = paths.slice(i, i + 64);
+      const sts = await Promise.all(chunk.map((p) => xfs.lstat(p).catch(() => null)));
+      chunk.forEach((p, k) => stats.set(p, sts[k]));
+    }
+  }
+
   for (const p of photos) {
     if (p.status === 'missing') { skip({ photoId: p.id, path: p.path, reason: 'missing from disk (index status)' }); continue; }
-    const st = await xfs.lstat(p.path);
+    const st = stats.get(p.path) ?? null;
     if (!st || !st.isFile()) { skip({ photoId: p.id, path: p.path, reason: 'source file not found' }); continue; }
     const labels = labelsOf.get(p.id) ?? [];
     if (labels.length === 0 && opts.unlabeled === 'skip') { skip({ photoId: p.id, path: p.path, reason: 'unlabeled' }); continue; }
@@ -158,7 +176,14 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
     let names = srcDirs.get(srcDir);
     if (!names) { names = await xfs.readdir(srcDir).catch(() => []); srcDirs.set(srcDir, names); }
     const fileName = path.basename(p.path);
-    const sidecars = findSidecars(fileName, names, photoPaths.get(srcDir) ?? new Set());
+    // candidates: the folder's names sharing the part before the first dot (a superset of the sidecars)
+    let byStem = stemIndex.get(srcDir);
+    if (!byStem) {
+      byStem = new Map();
+      for (const n of names) { const k = n.toLowerCase().split('.')[0]; let l = byStem.get(k); if (!l) byStem.set(k, (l = [])); l.push(n); }
+      stemIndex.set(srcDir, byStem);
+    }
+    const sidecars = findSidecars(fileName, byStem.get(fileName.toLowerCase().split('.')[0]) ?? [], photoPaths.get(srcDir) ?? new Set());
     const sidecarInfo: { src: string; size: number; hash: string; nameFor: (p: string) => string }[] = [];
     for (const sc of sidecars) {
       const scPath = path.join(srcDir, sc.name);
