@@ -240,6 +240,7 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
     }
   }
   await flush();
+  if (tasks.length) await removeStaleTemp(ctx.thumbsDir);
   if (stageQueue.length) { const q = stageQueue; stageQueue = []; await runStages(q, true); }
   job.progress({ phase: 'index', done, total: tasks.length, failed: failedCount }, true);
   summary.cancelled = signal.aborted;
@@ -348,4 +349,21 @@ function makeApplier(db: DB, found: Map<string, number>, movedIds: Set<number>, 
     if (original) summary.duplicates++;
     return id;
   };
+}
+
+/** Temp files of thumbnails left by a killed scan (never used: final names only appear by rename). Only old
+ *  ones, so that another process indexing into the same cache right now is not disturbed. */
+async function removeStaleTemp(thumbsDir: string, maxAgeMs = 10 * 60_000): Promise<void> {
+  const now = Date.now();
+  let dirs: string[];
+  try { dirs = await fs.promises.readdir(thumbsDir); } catch { return; }
+  for (const d of dirs) {
+    let names: string[];
+    try { names = await fs.promises.readdir(path.join(thumbsDir, d)); } catch { continue; }
+    for (const n of names) {
+      if (!n.endsWith('.tmp')) continue;
+      const f = path.join(thumbsDir, d, n);
+      try { if (now - (await fs.promises.stat(f)).mtimeMs > maxAgeMs) await fs.promises.rm(f, { force: true }); } catch { /* gone */ }
+    }
+  }
 }

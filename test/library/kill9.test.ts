@@ -42,7 +42,17 @@ describe('kill -9 mid-scan', () => {
       const done = (engine.ctx.db.prepare("SELECT COUNT(*) AS n FROM photos WHERE status = 'ok'").get() as { n: number }).n;
       expect(done).toBeGreaterThanOrEqual(killedAt);
       expect(done).toBeLessThan(N); // killed before the end, so the test means something
+      // a temp file a killed scan could leave behind (old), and one a concurrent scan is writing (new)
+      const staleDir = path.join(engine.ctx.thumbsDir, 'ab');
+      fs.mkdirSync(staleDir, { recursive: true });
+      const stale = path.join(staleDir, 'abcd.jpg.123.1.tmp');
+      const fresh = path.join(staleDir, 'abce.jpg.124.1.tmp');
+      fs.writeFileSync(stale, 'half');
+      fs.writeFileSync(fresh, 'half');
+      fs.utimesSync(stale, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
       const s = await engine.call('library.index', {});
+      expect(fs.existsSync(stale)).toBe(false);
+      expect(fs.existsSync(fresh)).toBe(true);
       expect(s).toMatchObject({ found: N, unchanged: done, added: N - done, updated: 0, failed: [], duplicates: 0, cancelled: false });
       const photos = await engine.call('library.photos', {});
       expect(photos).toHaveLength(N);
