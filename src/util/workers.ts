@@ -23,9 +23,13 @@ export function createPool(workerFile: URL, opts: PoolOptions = {}): Piscina {
   const inherited = process.execArgv.filter((a) => !a.startsWith('--input-type'));
   // add tsx unless already there (do not dedupe flags: `--conditions a --conditions b` must stay pairs)
   // tsx by absolute URL: a bare 'tsx' resolves from the cwd, so workers failed to start when run outside the repo
-  const tsxUrl = import.meta.resolve('tsx');
-  const hasTsx = inherited.some((a, i) => a === '--import' && (inherited[i + 1] === 'tsx' || inherited[i + 1] === tsxUrl));
-  const execArgv = filename.endsWith('.ts') && !hasTsx ? [...inherited, '--import', tsxUrl] : inherited;
+  // (only for .ts workers: bundled .js workers must not need tsx in a packaged app)
+  let execArgv = inherited;
+  if (filename.endsWith('.ts')) {
+    const tsxUrl = import.meta.resolve('tsx');
+    const hasTsx = inherited.some((a, i) => a === '--import' && (inherited[i + 1] === 'tsx' || inherited[i + 1] === tsxUrl));
+    if (!hasTsx) execArgv = [...inherited, '--import', tsxUrl];
+  }
   return new Piscina({
     filename,
     minThreads: Math.min(1, threads),
