@@ -129,6 +129,8 @@ async function speed(): Promise<void> {
   console.log(`  ref: sharp decode alone (to 512 px)      ${fmt(refDecode).padStart(8)}`);
   console.log(`  ref: onnxruntime on ready tensors        ${fmt(refInfer).padStart(8)}   (${set.models.map((m, k) => `${m.id} ${fmt(perModel[k])}/s`).join(', ')})`);
   console.log(`  embed stage (decode + infer, workers)    ${fmt(stage).padStart(8)}   target >= 0.8 x ${fmt(slower)} = ${fmt(0.8 * slower)}  ${stage >= 0.8 * slower ? 'OK' : 'BELOW TARGET'} (${fmt(stage / slower, 2)} x)`);
+  const bound = 1 / (1 / refDecode + 1 / refInfer);
+  console.log(`  bound if decode and inference share the cores perfectly: 1 / (1/decode + 1/infer) = ${fmt(bound)}; the stage reaches ${fmt(100 * stage / bound, 0)} % of it`);
   console.log(`  sift index with embeddings (all stages)  ${fmt(index).padStart(8)}   ${fmt(index / slower, 2)} x the slower reference; embedded ${st.embedded}/${N}${s.failed.length ? `, ${s.failed.length} failed` : ''}`);
 }
 
