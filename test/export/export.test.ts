@@ -271,6 +271,30 @@ describe('faults', () => {
   });
 });
 
+describe('cancel', () => {
+  it('a cancelled export stops between batches, loses nothing, reports progress, and resumes to completion', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, Array.from({ length: 150 }, (_, i) => ({ rel: `p${i}.jpg`, labels: [`L${i % 3}`] })));
+    const before = snapshot(src, dest);
+    const plan = await planExport(db, opts(dest, { mode: 'move' }));
+    const ctrl = new AbortController();
+    const seen: number[] = [];
+    const sum = await runExport({ db, signal: ctrl.signal, progress: (p) => { seen.push(p.done); if (p.done >= 1) ctrl.abort(); } }, plan.exportId);
+    expect(sum.state).toBe('cancelled');
+    expect(sum.pending).toBeGreaterThan(0);
+    expect(sum.moved).toBeGreaterThan(0);
+    expect(seen[0]).toBe(0);
+    assertNothingLost(before, src, dest, { allowMoved: true });
+    const res = await runExport({ db }, plan.exportId);
+    expect(res.state).toBe('done');
+    expect(res.moved).toBe(150);
+    expect(listFiles(src)).toEqual([]);
+    assertNothingLost(before, src, dest, { allowMoved: true });
+    db.close();
+  });
+});
+
 describe('engine API', () => {
   it('export.plan / export.run / export.list / export.undo through the facade, with events', async () => {
     const dir = tmp();
