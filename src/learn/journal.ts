@@ -41,7 +41,8 @@ function restore(db: DB, scope: Scope, s: Snapshot): void {
   fillScope(db, scope);
   const up = db.prepare('INSERT INTO labels (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name');
   // free names first (an undone rename swap must not collide)
-  for (const [id] of s.labels) db.prepare("UPDATE labels SET name = name || ' ~' || id WHERE id = ?").run(id);
+  const free = db.prepare("UPDATE labels SET name = name || ' ~' || id WHERE id = ?");
+  for (const [id] of s.labels) free.run(id);
   for (const r of s.labels) up.run(...r);
   const keepL = new Set(s.labels.map((r) => r[0]));
   for (const id of scope.labels) if (!keepL.has(id)) db.prepare('DELETE FROM labels WHERE id = ?').run(id);
@@ -59,7 +60,8 @@ function restore(db: DB, scope: Scope, s: Snapshot): void {
   for (const r of s.cluster_names) insCn.run(...r);
   db.exec('DELETE FROM cluster_members WHERE photo_id IN (SELECT id FROM scope_p)');
   const insCm = db.prepare('INSERT OR REPLACE INTO cluster_members (photo_id, cluster_id, similarity, border) VALUES (?, ?, ?, ?)');
-  for (const r of s.cluster_members) insCm.run(r[0], r[1] !== null && db.prepare('SELECT 1 FROM clusters WHERE id = ?').get(r[1]) ? r[1] : null, r[2], r[3]);
+  const hasCluster = db.prepare('SELECT 1 FROM clusters WHERE id = ?');
+  for (const r of s.cluster_members) insCm.run(r[0], r[1] !== null && hasCluster.get(r[1]) ? r[1] : null, r[2], r[3]);
 }
 
 const toEntry = (r: { id: number; at: number; kind: string; summary: string; undone: number }): JournalEntry =>
