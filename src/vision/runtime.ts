@@ -9,7 +9,7 @@ import type { JobHandle } from '../util/jobs.ts';
 import { cores, createPool } from '../util/workers.ts';
 import { DEFAULT_MODEL_SET, ModelError, Registry, type ResolvedSet } from './registry.ts';
 import type { EmbedTask, EmbedTaskResult } from './embed.worker.ts';
-import { getSetting, pendingPhotos, recordEmbeddingError, saveEmbedding, saveTags, setSetting } from './store.ts';
+import { getSetting, loadEmbeddings, pendingPhotos, recordEmbeddingError, saveEmbedding, saveTags, setSetting } from './store.ts';
 
 export interface RuntimeOptions {
   db: DB;
@@ -127,6 +127,7 @@ export class VisionRuntime {
       job.progress({ phase: 'embed', done: out.done + out.failed.length, total: ids.length, failed: out.failed.length, current: path.basename(batch[batch.length - 1].path) });
     }
     job.progress({ phase: 'embed', done: out.done + out.failed.length, total: ids.length, failed: out.failed.length }, true);
+    if (out.done > 0) loadEmbeddings(this.db, set.id); // refresh the matrix cache here rather than on the next reader's path
     return out;
   }
 
