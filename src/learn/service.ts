@@ -82,13 +82,21 @@ export class LearnService {
     return ms;
   }
 
+  /** Embeddings or photos changed (events of this engine): the next features() re-checks the store. */
+  invalidate(): void { this.dataChecked = -Infinity; }
+  private dataChecked = -Infinity;
+
   async features(): Promise<Features> {
+    // The store checks below scan indexes (O(photos)); within 30 s of the last check, and with no change
+    // event in between, the cached features are current. Writes by another process are seen after 30 s.
+    if (this.feats && performance.now() - this.dataChecked < 30_000) return this.feats;
+    const checked = performance.now();
     const ms = this.modelSet();
     // cheap change detection (index-only counts; a changed photo bumps photos.updated_at and is re-embedded)
     const e = this.db.prepare('SELECT count(*) AS n FROM embeddings WHERE model_set = ?').get(ms) as { n: number };
     const p = this.db.prepare("SELECT count(*) AS n, max(updated_at) AS t FROM photos WHERE status = 'ok'").get() as { n: number; t: number | null };
     const key = `${ms}:${e.n}:${p.n}:${p.t}`;
-    if (this.feats?.key === key) return this.feats;
+    if (this.feats?.key === key) { this.dataChecked = checked; return this.feats; }
     if (this.featsPending) { const f = await this.featsPending; if (f.key === key) return f; }
     const m = loadEmbeddings(this.db, ms);
     if (m.ids.length === 0) throw new ApiError('No photo with an embedding: the library is empty or not embedded yet.', 'conflict');
@@ -97,6 +105,7 @@ export class LearnService {
     this.featsPending = this.run<FeaturesOut>({ kind: 'features', embeddings: sab, n: m.ids.length, dim: m.dim }).then((o) => {
       const f: Features = { key, modelSet: ms, ids: m.ids, rowOf: new Map(m.ids.map((id, i) => [id, i])), ...o };
       this.feats = f;
+      this.dataChecked = checked;
       return f;
     });
     try { return await this.featsPending; } finally { this.featsPending = null; }
@@ -189,7 +198,7 @@ export class LearnService {
       AND cm.photo_id NOT IN (SELECT photo_id FROM photo_labels WHERE state IN ('confirmed','assigned'))`).get() as { n: number }).n;
     const at = db.prepare("SELECT value FROM learn_meta WHERE key = 'clustered_at'").get() as { value: string } | undefined;
     return {
-      modelSet: currentModelSet(db),
+      modelSet: this.feats?.modelSet ?? (db.prepare('SELECT model_set AS m FROM clusters ORDER BY id DESC LIMIT 1').get() as { m: string } | undefined)?.m ?? null,
       clusters: list.map(({ rank: _r, ...c }) => c),
       unclustered,
       clusteredAt: at ? Number(at.value) : null,
@@ -426,7 +435,7 @@ export class LearnService {
         s.clusters.push(clusterId);
         this.db.prepare("INSERT INTO learn_meta (key, value) VALUES ('next_cluster_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(next + 1));
         this.db.prepare('INSERT INTO clusters (id, model_set, size, cohesion, rank, representatives, created_at) VALUES (?, ?, ?, 0, -1, ?, ?)')
-          .run(clusterId, currentModelSet(this.db) ?? '', ph.length, JSON.stringify(ph.slice(0, 12)), now());
+          .run(clusterId, this.feats?.modelSet ?? '', ph.length, JSON.stringify(ph.slice(0, 12)), now());
         const up = this.db.prepare(`INSERT INTO cluster_members (photo_id, cluster_id, similarity, border) VALUES (?, ?, 1, 0)
           ON CONFLICT (photo_id) DO UPDATE SET cluster_id = excluded.cluster_id, similarity = 1, border = 0`);
         for (const p of ph) up.run(p, clusterId);

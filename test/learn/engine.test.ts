@@ -164,6 +164,15 @@ describe('learn engine API', () => {
     expect(q.items[0].current?.label).toBe('G1');
   });
 
+  it('sees new embeddings after an embeddings.changed event (cached features are re-checked)', async () => {
+    const f = fx({ dim: 32, groups: 2, perGroup: 20, spread: 0.7, seed: 3 });
+    const e = f.engine;
+    expect((await e.call('learn.cluster', {})).photos).toBe(40);
+    seed(e, plantedGroups({ dim: 32, groups: 2, perGroup: 5, spread: 0.7, seed: 4 }));
+    e.ctx.emit({ type: 'embeddings.changed' });
+    expect((await e.call('learn.cluster', {})).photos).toBe(50);
+  });
+
   it('gives clear errors for bad input: unknown label, photo or cluster, empty library, a library of one photo', async () => {
     const { dbPath } = tempDb();
     const e = new Engine({ dbPath });

@@ -17,6 +17,12 @@ export function learnService(ctx: EngineContext): LearnService {
     const close = db.close.bind(db);
     const svc = s;
     db.close = () => { svc.close(); return close(); };
+    // embeddings or photos changed in this engine: the learn part re-checks its cached features
+    const emit = ctx.emit.bind(ctx);
+    ctx.emit = (e) => {
+      if (e.type === 'embeddings.changed' || e.type === 'library.changed') svc.invalidate();
+      emit(e);
+    };
   }
   return s;
 }
