@@ -20,7 +20,7 @@ export interface ExportOptions {
   photoIds?: number[];
 }
 
-export interface PlanConflict { photoId: number | null; src: string | null; dst: string; kind: 'renamed' | 'identical' | 'crossDevice' | 'keywordsSkipped'; detail: string }
+export interface PlanConflict { photoId: number | null; src: string | null; dst: string; kind: 'renamed' | 'identical' | 'crossDevice' | 'keywordsSkipped' | 'blocked'; detail: string }
 export interface PlanSkip { photoId: number | null; path: string; reason: string }
 export interface PlanSummary {
   exportId: number;
@@ -149,6 +149,19 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
   // stat every source and list every source folder first, many at a time (the thread pool overlaps them)
   const stats = new Map<string, fs.Stats | null>();
   const stemIndex = new Map<string, Map<string, string[]>>();
+  // a path component of a target folder that exists but is not a folder (checked once per folder)
+  const blockedCache = new Map<string, string | null>();
+  const blockedBy = async (dir: string): Promise<string | null> => {
+    if (blockedCache.has(dir)) return blockedCache.get(dir)!;
+    let res: string | null = null;
+    if (dir !== dest && dir.startsWith(dest)) {
+      const st = await xfs.lstat(dir);
+      if (st && !st.isDirectory()) res = dir;
+      else if (!st) res = await blockedBy(path.dirname(dir));
+    }
+    blockedCache.set(dir, res);
+    return res;
+  };
   {
     const paths = photos.filter((p) => p.status !== 'missing').map((p) => p.path);
     const dirsToList = [...new Set(paths.map((p) => path.dirname(p)))];
@@ -206,6 +219,10 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
       const op: Op = opts.mode === 'move' ? (isMove ? 'move' : 'copy') : opts.mode;
       const r = renderTemplate(opts.template, { label, takenAt: p.taken_at, cameraMake: p.camera_make, cameraModel: p.camera_model, fileName });
       const dir = await listing.canonicalDir(dest, r.folders);
+      const blocker = await blockedBy(dir);
+      if (blocker) {
+        conflict({ photoId: p.id, src: p.path, dst: dir, kind: 'blocked', detail: `${blocker} is a file where a folder should be: this photo will fail` });
+      }
       const wants: (Want & { kind: PlanItem['kind']; size: number; content: string | null })[] = [
         { kind: 'photo', op, src: p.path, expectHash: photoHash, size: p.size, nameFor: (n) => n, content: null },
         ...sidecarInfo.map((s) => ({ kind: 'sidecar' as const, op: (op === 'move' ? 'move' : op) as Op, src: s.src, expectHash: s.hash, size: s.size, nameFor: s.nameFor, content: null })),

@@ -28,6 +28,8 @@ describe('sift export CLI', () => {
     // a FILE named like a label folder: that photo fails with a clear error, exit code 1, the rest is exported
     fs.mkdirSync(dest);
     fs.writeFileSync(path.join(dest, 'Dog'), 'not a folder');
+    const dry2 = sift(dbPath, 'export', '--to', dest, '--dry-run', '--json');
+    expect(JSON.parse(dry2.out).conflicts.filter((c: { kind: string }) => c.kind === 'blocked')).toHaveLength(1);
     const run = sift(dbPath, 'export', '--to', dest, '--mode', 'move');
     expect(run.code, run.err).toBe(1);
     expect(run.out).toMatch(/2 moved.*1 failed/s);
@@ -35,7 +37,7 @@ describe('sift export CLI', () => {
     expect(listFiles(dest)).toEqual(['Cat/1.jpg', 'Dog', 'Unsorted/3.jpg']);
 
     const list = sift(dbPath, 'exports', '--json');
-    expect(JSON.parse(list.out).map((x: { state: string }) => x.state)).toEqual(['done', 'planned']);
+    expect(JSON.parse(list.out).map((x: { state: string }) => x.state)).toEqual(['done', 'planned', 'planned']);
     const undo = sift(dbPath, 'export', '--undo');
     expect(undo.code, undo.err).toBe(0);
     expect(undo.out).toMatch(/2 moved back/);

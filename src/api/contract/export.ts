@@ -21,7 +21,7 @@ export const exportOptions = z.object({
 });
 export type ExportOptionsInput = z.input<typeof exportOptions>;
 
-export interface ExportConflict { photoId: number | null; src: string | null; dst: string; kind: 'renamed' | 'identical' | 'crossDevice' | 'keywordsSkipped'; detail: string }
+export interface ExportConflict { photoId: number | null; src: string | null; dst: string; kind: 'renamed' | 'identical' | 'crossDevice' | 'keywordsSkipped' | 'blocked'; detail: string }
 
 export interface ExportPlan {
   /** Id of the stored plan: pass it to export.run to execute exactly this plan. */
