@@ -57,13 +57,6 @@ export function hashBuffer(buf: Uint8Array): string {
   return xxh3.xxh128(buf).toString(16).padStart(32, '0');
 }
 
-/** Streaming xxh3-128 of a file (for callers that do not hold the bytes). */
-export async function hashFile(file: string): Promise<string> {
-  const h = new xxh3.Xxh3();
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest().toString(16).padStart(32, '0');
-}
-
 export function thumbRel(hash: string): string {
   return path.join(hash.slice(0, 2), `${hash}.jpg`);
 }
