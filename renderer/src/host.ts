@@ -65,7 +65,7 @@ export const host: SiftHost = window.sift ?? (window.sift = webHost());
  * event), whichever comes first.
  */
 const shared = new Map<string, { at: number; p: Promise<unknown> }>();
-const SHARED = new Set(['library.status', 'learn.labels', 'jobs.list', 'vision.status', 'learn.clusters', 'export.list']);
+const SHARED = new Set(['library.status', 'learn.labels', 'jobs.list', 'vision.status', 'learn.clusters']);
 host.onEvent((e) => { if (e.type !== 'job.progress') shared.clear(); });
 export const call: SiftHost['call'] = (name, input) => {
   if (!SHARED.has(name)) return host.call(name, input);

@@ -219,6 +219,56 @@ test('name clusters, split and merge, correct a photo, suggestions update, undo'
   expect(errors).toEqual([]);
 });
 
+test('labels: rename, merge, delete, each undone', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  type L = { id: number; name: string; confirmed: number; assigned: number };
+  const labels = () => api<L[]>(page, 'learn.labels');
+  const names = async () => (await labels()).map((l) => l.name).sort();
+  const members = (ls: L[], n: string) => { const l = ls.find((x) => x.name === n); return l ? l.confirmed + l.assigned : -1; };
+  await page.goto(`${process.env.SIFT_E2E_URL!}&view=gallery`);
+  const before = await labels();
+  await page.getByTestId('manage-labels').click();
+  const dialog = page.getByTestId('labels-dialog');
+  await expect(dialog.getByTestId('label-row')).toHaveCount(before.length);
+  const row = (n: string) => dialog.locator(`[data-testid=label-row][data-label="${n}"]`);
+  await shot(page, '11-labels');
+
+  // rename Blues -> Ocean; the gallery sidebar follows; Ctrl+Z puts the name back
+  await row('Blues').getByTestId('label-name').fill('Ocean');
+  await row('Blues').getByTestId('label-rename').click();
+  await expect(row('Ocean')).toBeVisible();
+  expect(await names()).toEqual(['Ocean', 'Reds']);
+  await expect(page.getByTestId('filter-label-Ocean')).toBeVisible();
+  await page.keyboard.press('ControlOrMeta+z');
+  await expect(row('Blues')).toBeVisible();
+  expect(await names()).toEqual(['Blues', 'Reds']);
+
+  // merge Blues into Reds: Reds gets the photos; the dialog's Undo restores both labels exactly
+  await row('Blues').getByTestId('label-merge-into').selectOption({ label: 'Reds' });
+  await row('Blues').getByTestId('label-merge').click();
+  await expect(dialog.getByTestId('label-row')).toHaveCount(1);
+  const merged = await labels();
+  expect(merged.map((l) => l.name)).toEqual(['Reds']);
+  expect(members(merged, 'Reds')).toBe(members(before, 'Reds') + members(before, 'Blues'));
+  await dialog.getByTestId('labels-undo').click();
+  await expect(dialog.getByTestId('label-row')).toHaveCount(2);
+  const restored = await labels();
+  expect(members(restored, 'Reds')).toBe(members(before, 'Reds'));
+  expect(members(restored, 'Blues')).toBe(members(before, 'Blues'));
+
+  // delete Reds (after a confirm); undo brings it back with its photos
+  page.once('dialog', (d) => void d.accept());
+  await row('Reds').getByTestId('label-delete').click();
+  await expect(dialog.getByTestId('label-row')).toHaveCount(1);
+  expect(await names()).toEqual(['Blues']);
+  await dialog.getByTestId('labels-undo').click();
+  await expect(row('Reds')).toBeVisible();
+  expect(members(await labels(), 'Reds')).toBe(members(before, 'Reds'));
+  await dialog.getByTestId('labels-close').click();
+  expect(errors).toEqual([]);
+});
+
 test('export sorted folders, files on disk, undo', async ({ page }) => {
   const fs = await import('node:fs');
   const path = await import('node:path');
@@ -245,9 +295,33 @@ test('export sorted folders, files on disk, undo', async ({ page }) => {
   // originals untouched
   expect(fs.readdirSync(path.join(process.env.SIFT_E2E_PHOTOS!, 'red-circles'))).toHaveLength(8);
 
+  // a killed export: the Blues files never got written and the process died mid-run (simulated in the journal,
+  // as a kill -9 leaves it). The dialog lists it as interrupted; Resume finishes it.
+  const { default: Database } = await import('better-sqlite3');
+  const exportId = Number(await page.getByTestId('export-result').getAttribute('data-export'));
+  const db = new Database(path.join(process.env.SIFT_E2E_TMP!, 'sift.db'));
+  const blueItems = db.prepare(`SELECT id, dst FROM export_items WHERE export_id = ? AND state = 'done' AND dir LIKE '%/Blues'`).all(exportId) as { id: number; dst: string }[];
+  expect(blueItems.length).toBeGreaterThanOrEqual(6);
+  for (const it of blueItems) fs.unlinkSync(it.dst);
+  db.prepare(`UPDATE export_items SET state = 'pending', dst = NULL, dst_hash = NULL, result = NULL WHERE id IN (${blueItems.map((i) => i.id).join(',')})`).run();
+  db.prepare(`UPDATE exports SET state = 'running', pid = 2147483000, finished_at = NULL WHERE id = ?`).run(exportId);
+  db.close();
+  expect(fs.readdirSync(path.join(dest, 'Blues')).filter((f) => f.endsWith('.jpg'))).toEqual([]);
+  await page.getByTestId('export-dialog').getByLabel('Close').click();
+  await page.getByTestId('open-export').click();
+  const past = page.locator(`[data-testid=export-past][data-export="${exportId}"]`);
+  await expect(past.getByTestId('export-past-state')).toHaveText('interrupted');
+  await shot(page, '12-export-history');
+  await past.getByTestId('export-past-resume').click();
+  await expect(page.getByTestId('export-result')).toBeVisible({ timeout: 60_000 });
+  await expect(past.getByTestId('export-past-state')).toHaveText('done');
+  expect(fs.readdirSync(path.join(dest, 'Blues')).filter((f) => f.endsWith('.jpg')).sort()).toEqual(blues.sort());
+
   page.once('dialog', (d) => void d.accept());
   await page.getByTestId('export-undo').click();
   await expect(page.getByTestId('export-undone')).toBeVisible({ timeout: 60_000 });
   expect(fs.existsSync(path.join(dest, 'Reds')) ? fs.readdirSync(path.join(dest, 'Reds')).filter((f) => f.endsWith('.jpg')) : []).toEqual([]);
   expect(fs.readdirSync(path.join(process.env.SIFT_E2E_PHOTOS!, 'red-circles'))).toHaveLength(8);
+  await expect(past.getByTestId('export-past-state')).toHaveText('undone');
+  await expect(past.getByTestId('export-past-undo')).toHaveCount(0);
 });

@@ -1,12 +1,21 @@
 // Export dialog: choose where and how, preview the plan (nothing changes on disk), run it with progress
-// (cancellable, resumable), and undo the last export.
+// (cancellable), resume an interrupted export, and list past exports with undo for each.
 import { useState } from 'react';
-import type { ExportPlan, ExportRunSummary, ExportUndoSummary } from '../../../src/api/contract/index.ts';
+import type { ExportInfo, ExportPlan, ExportRunSummary, ExportUndoSummary } from '../../../src/api/contract/index.ts';
 import { call, host } from '../host.ts';
 import { JobBar, useAction, useJobs, useNotify } from '../ui.tsx';
 import { fmtBytes, fmtCount, newJobId, useLoad } from '../util.ts';
 
 type Mode = 'copy' | 'hardlink' | 'symlink' | 'move';
+
+/** States export.resume continues (a killed export shows as interrupted). */
+const RESUMABLE = new Set(['interrupted', 'cancelled', 'failed']);
+/** States export.undo accepts (an interrupted undo is undone again). */
+const UNDOABLE = new Set(['done', 'interrupted', 'cancelled', 'failed', 'undo-interrupted']);
+
+function countsText(c: Record<string, number>): string {
+  return Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) => `${fmtCount(n)} ${k}`).join(' · ') || 'nothing';
+}
 
 export function ExportDialog({ onClose }: { onClose: () => void }) {
   const act = useAction();
@@ -38,23 +47,33 @@ export function ExportDialog({ onClose }: { onClose: () => void }) {
     setJobId(id);
     try {
       const r = await act(() => call('export.run', { exportId: plan.exportId, jobId: id }));
-      if (r) {
-        setResult(r);
-        if (r.error) notify({ kind: 'error', text: `Export stopped: ${r.error}` });
-        else notify({ kind: r.failedTotal ? 'error' : 'ok', text: `Exported ${fmtCount(r.created + r.moved)} files${r.failedTotal ? `, ${r.failedTotal} failed` : ''}` });
-      }
+      if (r) showRun(r, 'Exported');
     } finally { setJobId(null); exports.reload(); }
   };
-  const undo = async () => {
-    if (!last) return;
-    if (!confirm(`Undo the export to ${last.dest}? Files it created are removed (only if unchanged); moved files go back.`)) return;
+  const showRun = (r: ExportRunSummary, verb: string) => {
+    setResult(r);
+    if (r.error) notify({ kind: 'error', text: `Export stopped: ${r.error}` });
+    else notify({ kind: r.failedTotal ? 'error' : 'ok', text: `${verb} ${fmtCount(r.created + r.moved)} files${r.failedTotal ? `, ${r.failedTotal} failed` : ''}` });
+  };
+  const resume = async (exportId: number) => {
+    const id = newJobId('export-resume');
+    setJobId(id); setUndone(null);
+    try {
+      const r = await act(() => call('export.resume', { exportId, jobId: id }));
+      if (r) showRun(r, 'Resumed: exported');
+    } finally { setJobId(null); exports.reload(); }
+  };
+  const undoOne = async (e: ExportInfo) => {
+    if (!confirm(`Undo the export to ${e.dest}? Files it created are removed (only if unchanged); moved files go back.`)) return;
     const id = newJobId('export-undo');
     setJobId(id);
     try {
-      const u = await act(() => call('export.undo', { exportId: last.exportId, jobId: id }), 'Export undone');
+      const u = await act(() => call('export.undo', { exportId: e.exportId, jobId: id }), 'Export undone');
       if (u) { setUndone(u); setPlan(null); setResult(null); }
     } finally { setJobId(null); exports.reload(); }
   };
+  const undo = async () => { if (last) await undoOne(last); };
+  const past = (exports.data ?? []).filter((e) => e.state !== 'planned').sort((a, b) => b.createdAt - a.createdAt);
   const pick = async () => { const p = await host.pickFolder(); if (p) { setTo(p); setPlan(null); } };
   const job = jobId ? jobs.get(jobId) : undefined;
 
@@ -114,7 +133,7 @@ export function ExportDialog({ onClose }: { onClose: () => void }) {
         )}
         {job && <JobBar job={job} onCancel={() => void act(() => call('jobs.cancel', { jobId: jobId! }))} />}
         {result && (
-          <div className="summary" data-testid="export-result">
+          <div className="summary" data-testid="export-result" data-export={result.exportId}>
             <div className="chips">
               <span className="chip">{result.state}</span>
               <span className="chip">{fmtCount(result.created)} created</span>
@@ -125,6 +144,12 @@ export function ExportDialog({ onClose }: { onClose: () => void }) {
               {result.failedTotal > 0 && <span className="chip chip-warn">{fmtCount(result.failedTotal)} failed</span>}
             </div>
             {result.error && <div className="warn">{result.error}{result.pending ? ` — ${fmtCount(result.pending)} left; it can be resumed.` : ''}</div>}
+            {result.pending > 0 && !jobId && (
+              <div className="row" style={{ marginTop: 8 }}>
+                <span className="muted grow">{fmtCount(result.pending)} files not exported yet ({result.state}).</span>
+                <button className="primary" onClick={() => void resume(result.exportId)} data-testid="export-result-resume">Resume</button>
+              </div>
+            )}
             {result.failed.length > 0 && <ul className="failures">{result.failed.slice(0, 100).map((f, i) => <li key={i}><code>{f.src ?? f.dst}</code><span className="warn">{f.error}</span></li>)}</ul>}
           </div>
         )}
@@ -136,6 +161,28 @@ export function ExportDialog({ onClose }: { onClose: () => void }) {
             {undone.kept.length > 0 && <ul className="failures">{undone.kept.slice(0, 100).map((k) => <li key={k.path}><code>{k.path}</code><span className="muted">{k.reason}</span></li>)}</ul>}
             {undone.failed.length > 0 && <ul className="failures">{undone.failed.slice(0, 100).map((k) => <li key={k.path}><code>{k.path}</code><span className="warn">{k.error}</span></li>)}</ul>}
           </div>
+        )}
+        {past.length > 0 && (
+          <details className="summary" open={past.some((e) => RESUMABLE.has(e.state))} data-testid="export-history">
+            <summary>Past exports ({fmtCount(past.length)})</summary>
+            <table className="exports-table"><tbody>
+              {past.slice(0, 50).map((e) => (
+                <tr key={e.exportId} data-testid="export-past" data-export={e.exportId} data-state={e.state}>
+                  <td className="muted" style={{ whiteSpace: 'nowrap' }}>{new Date(e.createdAt).toLocaleString()}</td>
+                  <td><code>{e.dest}</code><div className="muted">{e.mode} · {e.template}</div></td>
+                  <td style={{ whiteSpace: 'nowrap' }}>
+                    <span className={`chip${RESUMABLE.has(e.state) ? ' chip-warn' : ''}`} data-testid="export-past-state">{e.state}</span>
+                    <div className="muted">{countsText(e.counts)}</div>
+                    {e.error && <div className="warn" title={e.error}>{e.error}</div>}
+                  </td>
+                  <td style={{ whiteSpace: 'nowrap', textAlign: 'right' }}>
+                    {RESUMABLE.has(e.state) && <button className="small primary" disabled={!!jobId} onClick={() => void resume(e.exportId)} data-testid="export-past-resume">Resume</button>}
+                    {UNDOABLE.has(e.state) && <button className="small" disabled={!!jobId} onClick={() => void undoOne(e)} data-testid="export-past-undo">Undo</button>}
+                  </td>
+                </tr>
+              ))}
+            </tbody></table>
+          </details>
         )}
         <div className="row end" style={{ marginTop: 16 }}>
           {last && <span className="muted grow" style={{ fontSize: 12 }}>Last export: {last.dest} ({last.state})</span>}

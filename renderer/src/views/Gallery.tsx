@@ -8,6 +8,7 @@ import { useAction } from '../ui.tsx';
 import { basename, fmtBytes, fmtCount, isTyping, useEngineEvent, useLoad } from '../util.ts';
 import { photoSource, type Filter, type PhotoSource, filterKey, learnFilters } from '../sources.ts';
 import { LabelPicker } from './LabelPicker.tsx';
+import { LabelsDialog } from './Labels.tsx';
 
 const PAGE = 240;
 
@@ -281,6 +282,7 @@ function PhotoLabels({ photo }: { photo: Photo }) {
 export function GalleryView() {
   const [filter, setFilter] = useState<Filter>({ kind: 'all' });
   const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [managing, setManaging] = useState(false);
   const act = useAction();
   const status = useLoad(() => call('library.status', {}), [], ['library.changed']);
   const labels = useLoad(() => call('learn.labels', {}), [], ['labels.changed', 'clusters.changed']);
@@ -301,7 +303,9 @@ export function GalleryView() {
         {item({ kind: 'unlabeled' }, 'Unlabeled', null, learnFilters.has('unlabeled'), 'filter-unlabeled')}
         {item({ kind: 'suggested' }, 'Suggested', null, learnFilters.has('suggested'), 'filter-suggested')}
         {item({ kind: 'failed' }, 'Failed', s?.failed ?? null, true, 'filter-failed')}
-        <div className="side-title">Labels</div>
+        <div className="side-title with-action">Labels
+          {!!labels.data?.length && <button className="small" onClick={() => setManaging(true)} data-testid="manage-labels" title="Rename, merge or delete labels">Manage…</button>}
+        </div>
         {labels.data?.length === 0 && <div className="side-empty muted">No labels yet. Name a cluster to create one.</div>}
         {labels.data?.map((l: LabelInfo) => item({ kind: 'label', id: l.id, name: l.name }, l.name, l.confirmed + l.assigned, learnFilters.has('label'), `filter-label-${l.name}`))}
       </aside>
@@ -312,6 +316,7 @@ export function GalleryView() {
             onPick={(name) => void act(() => learnFilters.labelPhotos([...selected], name), `Labelled ${selected.size} photos “${name}”`)} />
         ) : null}
       />
+      {managing && <LabelsDialog onClose={() => setManaging(false)} />}
     </div>
   );
 }
