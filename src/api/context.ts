@@ -17,6 +17,10 @@ export interface EngineContext {
   jobs: Jobs;
   /** Per-photo stages run by library.index after the thumbnail (see src/library/stages.ts). */
   stages: PhotoStage[];
+  /** Listen to every event this engine emits (parts invalidate caches on other parts' changes). */
+  onEvent(listener: (e: SiftEvent) => void): () => void;
+  /** Run fn when the engine closes, before the database closes (stop worker pools, flush). */
+  onClose(fn: () => void | Promise<void>): void;
 }
 
 export type Handlers<K extends MethodName> = { [N in K]: (input: ParsedInput<N>) => Promise<Output<N>> | Output<N> };

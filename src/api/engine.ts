@@ -32,6 +32,7 @@ export class Engine implements SiftClient {
   readonly ctx: EngineContext;
   private events = new EventEmitter();
   private handlers: Record<string, (input: any) => unknown>;
+  private closers: (() => void | Promise<void>)[] = [];
 
   constructor(opts: EngineOptions) {
     const dataDir = opts.dataDir ?? dataDirFor(opts.dbPath);
@@ -45,6 +46,8 @@ export class Engine implements SiftClient {
       db, dbPath: opts.dbPath, dataDir, thumbsDir,
       modelsDir: opts.modelsDir ?? process.env.SIFT_MODELS_DIR ?? path.join(repoRoot, 'resources', 'models'),
       emit, jobs: new Jobs(emit), stages: [],
+      onEvent: (listener) => this.onEvent(listener),
+      onClose: (fn) => { this.closers.push(fn); },
     };
     this.handlers = {
       ...jobsHandlers(this.ctx),
@@ -72,8 +75,13 @@ export class Engine implements SiftClient {
     return () => this.events.off('event', listener);
   }
 
-  close(): void {
+  /** Cancels running jobs, runs the parts' close hooks (worker pools), then closes the database. */
+  close(): Promise<void> {
     for (const j of this.ctx.jobs.list()) this.ctx.jobs.cancel(j.jobId);
+    const pending = this.closers.splice(0).map((fn) => {
+      try { return Promise.resolve(fn()).catch(() => {}); } catch { return Promise.resolve(); }
+    });
     this.ctx.db.close();
+    return Promise.all(pending).then(() => {});
   }
 }

@@ -26,6 +26,7 @@ function api<A extends unknown[], R>(fn: (...a: A) => R): (...a: A) => R {
 export function visionHandlers(ctx: EngineContext): Handlers<K> {
   const svc = new VisionService(ctx.db, ctx.modelsDir, ctx.dataDir, ctx.jobs, () => ctx.emit({ type: 'embeddings.changed' }));
   ctx.stages.push(svc.rt.stage());
+  ctx.onClose(() => svc.rt.close());
   return {
     'vision.status': api(() => svc.status()),
     'vision.models': api(() => svc.models()),
