@@ -82,6 +82,16 @@ async function scale(): Promise<number> {
     h2.disable();
     const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
     log(`change + retrain + re-predict (incremental, warm start), from the call to the new model: median ${med(times).toFixed(0)} ms wall, ${med(worker).toFixed(0)} ms in the worker; target < 200 ms; longest event-loop stall ${(h2.max / 1e6).toFixed(0)} ms`);
+    // gallery filters (learn.photos): first and last page of 200 at this scale (the model is current)
+    const filters: ['label' | 'unlabeled' | 'suggested' | 'confirmed', string | undefined][] = [['label', 'L0'], ['unlabeled', undefined], ['confirmed', undefined], ['confirmed', 'L3'], ['suggested', 'L1'], ['suggested', undefined]];
+    for (const [filter, label] of filters) {
+      t = performance.now();
+      const r = await engine.call('learn.photos', { filter, label, limit: 200 });
+      const firstPage = performance.now() - t;
+      t = performance.now();
+      await engine.call('learn.photos', { filter, label, offset: Math.max(0, r.total - 200), limit: 200 });
+      log(`learn.photos ${filter}${label ? ` ${label}` : ''}: total ${r.total}, first page ${firstPage.toFixed(1)} ms, last page ${(performance.now() - t).toFixed(1)} ms`);
+    }
     log('shared machine: timings are indicative');
     return 0;
   } finally {

@@ -18,6 +18,9 @@ export function learnSchema(db: DB): void {
       PRIMARY KEY (photo_id, label_id)
     ) WITHOUT ROWID;
     CREATE INDEX photo_labels_label ON photo_labels(label_id, state);
+    -- gallery filters (learn.photos): a label's effective photos and the confirmed photos, in photo id order
+    CREATE INDEX photo_labels_effective ON photo_labels(label_id, photo_id) WHERE state IN ('confirmed', 'assigned');
+    CREATE INDEX photo_labels_state ON photo_labels(state);
     CREATE VIEW v_photo_labels AS
       SELECT pl.photo_id AS photo_id, l.id AS label_id, l.name AS label
       FROM photo_labels pl JOIN labels l ON l.id = pl.label_id

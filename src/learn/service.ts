@@ -228,6 +228,62 @@ export class LearnService {
     return { total, photoIds };
   }
 
+  /**
+   * Exact, paged photo filters for the gallery. 'label': photos effectively carrying the label (v_photo_labels);
+   * 'unlabeled': ok photos with no effective label; 'confirmed': user-confirmed photos (of the label if given);
+   * 'suggested': photos without an effective label whose current prediction (>= threshold) is the label (any label
+   * when none is given), most confident first. The others are ordered by photo id.
+   */
+  async photos(filter: 'label' | 'unlabeled' | 'suggested' | 'confirmed', ref: string | number | undefined, offset: number, limit: number): Promise<{ total: number; photoIds: number[] }> {
+    const db = this.db;
+    const l = ref !== undefined ? this.resolveLabel(ref) : null;
+    const ids = (sql: string, ...args: unknown[]) => db.prepare(sql).pluck().all(...args) as number[];
+    const count = (sql: string, ...args: unknown[]) => db.prepare(sql).pluck().get(...args) as number;
+    if (filter === 'label') {
+      if (!l) throw new ApiError('The "label" filter needs a label (name or id)');
+      // partial index photo_labels_effective (label_id, photo_id): an ordered range, no sort
+      const where = "FROM photo_labels WHERE label_id = ? AND state IN ('confirmed','assigned')";
+      return { total: count(`SELECT count(*) ${where}`, l.id), photoIds: ids(`SELECT photo_id ${where} ORDER BY photo_id LIMIT ? OFFSET ?`, l.id, limit, offset) };
+    }
+    if (filter === 'confirmed') {
+      // photo_labels_label (label_id, state, photo_id) / photo_labels_state (state, photo_id): ordered ranges
+      if (l) {
+        const where = "FROM photo_labels WHERE label_id = ? AND state = 'confirmed'";
+        return { total: count(`SELECT count(*) ${where}`, l.id), photoIds: ids(`SELECT photo_id ${where} ORDER BY photo_id LIMIT ? OFFSET ?`, l.id, limit, offset) };
+      }
+      const where = "FROM photo_labels WHERE state = 'confirmed'";
+      return { total: count(`SELECT count(DISTINCT photo_id) ${where}`), photoIds: ids(`SELECT DISTINCT photo_id ${where} ORDER BY photo_id LIMIT ? OFFSET ?`, limit, offset) };
+    }
+    if (filter === 'unlabeled') {
+      // photos_status (status, id) in id order, each probed in the photo_labels primary key
+      const where = `FROM photos p WHERE p.status = 'ok'
+        AND NOT EXISTS (SELECT 1 FROM photo_labels pl WHERE pl.photo_id = p.id AND pl.state IN ('confirmed','assigned'))`;
+      return { total: count(`SELECT count(*) ${where}`), photoIds: ids(`SELECT p.id ${where} ORDER BY p.id LIMIT ? OFFSET ?`, limit, offset) };
+    }
+    // suggested: the in-memory predictions of the current model (no embeddings yet: nothing is suggested)
+    if (!currentModelSet(db)) return { total: 0, photoIds: [] };
+    const t = await this.ensureModel();
+    const f = this.feats!;
+    if (!t || t.classes.length === 0) return { total: 0, photoIds: [] };
+    const labeled = new Set(ids("SELECT photo_id FROM photo_labels WHERE state IN ('confirmed','assigned')"));
+    const ok = new Set(ids("SELECT id FROM photos WHERE status = 'ok'"));
+    const rejected = new Set((db.prepare("SELECT photo_id, label_id FROM photo_labels WHERE state = 'rejected'" + (l ? ' AND label_id = ?' : ''))
+      .raw().all(...(l ? [l.id] : [])) as [number, number][]).map(([p, q]) => `${p}:${q}`));
+    const want = l ? t.classes.indexOf(l.id) : -2;
+    if (l && want < 0) return { total: 0, photoIds: [] };
+    const rows: number[] = [];
+    const { best, prob } = t.out;
+    for (let row = 0; row < f.ids.length; row++) {
+      const c = best[row];
+      if (c < 0 || prob[row] < SUGGEST_THRESHOLD || (want >= 0 && c !== want)) continue;
+      const id = f.ids[row];
+      if (labeled.has(id) || !ok.has(id) || rejected.has(`${id}:${t.classes[c]}`)) continue;
+      rows.push(row);
+    }
+    rows.sort((a, b) => prob[b] - prob[a] || f.ids[a] - f.ids[b]);
+    return { total: rows.length, photoIds: rows.slice(offset, offset + limit).map((r) => f.ids[r]) };
+  }
+
   // ---------- labels ----------
 
   photoLabels(photos?: number[]): { photoId: number; labelId: number; label: string; state: 'confirmed' | 'assigned' }[] {

@@ -105,6 +105,18 @@ export const learnContract = {
   'learn.clusterPhotos': method<{ total: number; photoIds: number[] }>()(z.object({
     id: z.number().int(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(100_000).default(200),
   })),
+  /**
+   * Exact, paged gallery filters. 'label': photos effectively carrying the label (v_photo_labels; label required);
+   * 'unlabeled': ok photos with no effective label; 'suggested': photos without an effective label whose current
+   * prediction (>= threshold) is the label (any label when none is given), most confident first; 'confirmed':
+   * user-confirmed photos (of the label if given). Others are ordered by photo id.
+   */
+  'learn.photos': method<{ total: number; photoIds: number[] }>()(z.object({
+    filter: z.enum(['label', 'unlabeled', 'suggested', 'confirmed']),
+    label: labelRef.optional(),
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(100_000).default(200),
+  })),
   /** The label each photo effectively carries (the same rows as the view v_photo_labels); all photos when ids is omitted. */
   'learn.photoLabels': method<{ photoId: number; labelId: number; label: string; state: 'confirmed' | 'assigned' }[]>()(z.object({
     photos: z.array(z.number().int()).optional(),

@@ -1,7 +1,7 @@
 import type { EngineContext, Handlers } from '../context.ts';
 import { LearnService } from '../../learn/service.ts';
 
-type K = 'learn.labels' | 'learn.cluster' | 'learn.clusters' | 'learn.clusterPhotos' | 'learn.photoLabels' | 'learn.createLabel' | 'learn.renameLabel'
+type K = 'learn.labels' | 'learn.cluster' | 'learn.clusters' | 'learn.clusterPhotos' | 'learn.photoLabels' | 'learn.photos' | 'learn.createLabel' | 'learn.renameLabel'
   | 'learn.mergeLabels' | 'learn.deleteLabel' | 'learn.label' | 'learn.confirm' | 'learn.reject' | 'learn.split'
   | 'learn.mergeClusters' | 'learn.suggestions' | 'learn.undo' | 'learn.redo' | 'learn.journal';
 
@@ -35,6 +35,7 @@ export function learnHandlers(ctx: EngineContext): Handlers<K> {
     'learn.clusters': (i) => s().clusters(i.includeNamed),
     'learn.clusterPhotos': (i) => s().clusterPhotos(i.id, i.offset, i.limit),
     'learn.photoLabels': (i) => s().photoLabels(i.photos),
+    'learn.photos': (i) => s().photos(i.filter, i.label, i.offset, i.limit),
     'learn.createLabel': (i) => s().createLabel(i.name),
     'learn.renameLabel': (i) => s().renameLabel(i.label, i.name),
     'learn.mergeLabels': (i) => s().mergeLabels(i.from, i.into),
