@@ -1,14 +1,19 @@
 // The app shell: top bar (views, running jobs, undo/redo, export, theme), the current view, notifications.
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import type { IndexSummary } from '../../src/api/contract/index.ts';
 import { call } from './host.ts';
 import { NotesProvider, JobBar, useJobs, useAction, useNotify } from './ui.tsx';
 import { useLoad, isTyping } from './util.ts';
-import { AddFolder, LibraryView } from './views/Library.tsx';
+import { afterFirstPaint } from './boot.ts';
 import { GalleryView } from './views/Gallery.tsx';
-import { ClustersView } from './views/Clusters.tsx';
-import { ReviewView } from './views/Review.tsx';
-import { ExportDialog } from './views/Export.tsx';
+
+// Views other than the gallery are separate chunks, loaded when first shown: the gallery's first paint parses
+// only what it needs.
+const AddFolder = lazy(() => import('./views/Library.tsx').then((m) => ({ default: m.AddFolder })));
+const LibraryView = lazy(() => import('./views/Library.tsx').then((m) => ({ default: m.LibraryView })));
+const ClustersView = lazy(() => import('./views/Clusters.tsx').then((m) => ({ default: m.ClustersView })));
+const ReviewView = lazy(() => import('./views/Review.tsx').then((m) => ({ default: m.ReviewView })));
+const ExportDialog = lazy(() => import('./views/Export.tsx').then((m) => ({ default: m.ExportDialog })));
 
 type View = 'clusters' | 'gallery' | 'review' | 'library';
 const VIEWS: View[] = ['clusters', 'gallery', 'review', 'library'];
@@ -31,7 +36,7 @@ function Shell() {
     return VIEWS.includes(v as View) ? (v as View) : null;
   });
   const [exporting, setExporting] = useState(false);
-  const status = useLoad(() => call('library.status', {}), [], ['library.changed']);
+  const status = useLoad(() => afterFirstPaint(() => call('library.status', {})), [], ['library.changed']);
   const jobs = useJobs();
   const act = useAction();
   const notify = useNotify();
@@ -105,19 +110,19 @@ function Shell() {
           <div className="welcome" data-testid="view-welcome">
             <h1>Welcome to Sift</h1>
             <p className="muted">Sift sorts your photos by what is in them, on this computer only. Start with a folder: your files are never moved or changed.</p>
-            <AddFolder onIndexed={(s) => void firstIndexDone(s)} />
+            <Suspense fallback={null}><AddFolder onIndexed={(s) => void firstIndexDone(s)} /></Suspense>
           </div>
         ) : status.data == null && view == null ? null : (
           // a view named in the URL (?view=gallery) renders at once: its data loads alongside the status
-          <>
+          <Suspense fallback={<div className="empty muted">Loading…</div>}>
             {current === 'clusters' && <ClustersView />}
             {current === 'gallery' && <GalleryView />}
             {current === 'review' && <ReviewView />}
             {current === 'library' && <LibraryView status={status.data} reload={status.reload} />}
-          </>
+          </Suspense>
         )}
       </main>
-      {exporting && <ExportDialog onClose={() => setExporting(false)} />}
+      {exporting && <Suspense fallback={null}><ExportDialog onClose={() => setExporting(false)} /></Suspense>}
     </div>
   );
 }

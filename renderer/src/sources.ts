@@ -1,7 +1,7 @@
 // Where the gallery's photos come from: a filter -> a paged source over the engine API.
-// Label/unlabeled/suggested filters use the learning engine's methods when this engine has them.
+// Label/unlabeled/suggested filters are exact, paged queries of the learning engine (learn.photos).
 import type { Photo, Suggestion } from '../../src/api/contract/index.ts';
-import { call } from './host.ts';
+import { call, type CallError } from './host.ts';
 
 export type Filter =
   | { kind: 'all' }
@@ -40,13 +40,26 @@ export function idsSource(loadIds: () => Promise<number[]>): PhotoSource {
   };
 }
 
+/** Rows per page of the gallery. */
+export const PAGE = 240;
+
+/** The gallery's first page, requested before React mounts when the app opens on the gallery (main.tsx). */
+let early: Promise<Photo[]> | null = null;
+export function prefetchFirstPage(): void {
+  early = call('library.photos', { status: 'all', offset: 0, limit: PAGE });
+  early.catch(() => {});
+}
+
 function statusSource(status: 'all' | 'failed'): PhotoSource {
   return {
     count: async () => {
       const s = await call('library.status', {});
       return status === 'all' ? s.photos : s.failed;
     },
-    page: (offset, limit) => call('library.photos', { status, offset, limit }),
+    page: (offset, limit) => {
+      if (early && status === 'all' && offset === 0 && limit === PAGE) { const p = early; early = null; return p; }
+      return call('library.photos', { status, offset, limit });
+    },
   };
 }
 
@@ -62,11 +75,10 @@ async function queueItems(cap = 20_000) {
 }
 
 /**
- * Learning-engine queries the gallery needs. The API has no "photos carrying label X" query yet, so:
- *   label X   = photos of the clusters named X, plus queue items currently labelled X (photos confirmed
- *               outside those clusters are missing: see docs/ui.md);
- *   unlabeled = review-queue items without a label (up to 20,000);
- *   suggested = every label's suggestions (learn.suggestions per label).
+ * The id lists used when the engine has no learn.photos (older engines):
+ *   label X   = exact: learn.photoLabels (the label each photo effectively carries, confirmed or assigned);
+ *   unlabeled = review-queue items without a label (up to 20,000): the API has no "photos without a label" query;
+ *   suggested = every label's suggestions (learn.suggestions per label, up to 1,000 each).
  */
 export const learnFilters = {
   has(_kind: 'unlabeled' | 'suggested' | 'label'): boolean {
@@ -84,14 +96,8 @@ export const learnFilters = {
       return [...ids];
     }
     if (f.kind === 'label') {
-      const ids = new Set<number>();
-      const { clusters } = await call('learn.clusters', { includeNamed: true });
-      for (const c of clusters) {
-        if (c.label?.id !== f.id) continue;
-        for (const id of (await call('learn.clusterPhotos', { id: c.id, limit: 100_000 })).photoIds) ids.add(id);
-      }
-      for (const s of await queueItems()) if (s.current?.labelId === f.id) ids.add(s.photoId);
-      return [...ids];
+      const rows = await call('learn.photoLabels', {});
+      return [...new Set(rows.filter((r) => r.labelId === f.id).map((r) => r.photoId))];
     }
     return [];
   },
@@ -102,11 +108,43 @@ export const learnFilters = {
   },
 };
 
+/** Library rows for ids, in the ids' order. */
+async function rowsFor(ids: number[]): Promise<Photo[]> {
+  if (!ids.length) return [];
+  const rows = await call('library.photos', { ids, status: 'all' });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => byId.get(id)).filter((p): p is Photo => !!p);
+}
+
+/**
+ * Exact, paged label / unlabeled / suggested filters (learn.photos). An engine without that method (an older
+ * build) answers "Unknown API method": the source then falls back to the id lists of `learnFilters`.
+ */
+function learnSource(f: Filter & { kind: 'label' | 'unlabeled' | 'suggested' }): PhotoSource {
+  const filter = f.kind;
+  const label = f.kind === 'label' ? f.id : undefined;
+  let fallback: PhotoSource | null = null;
+  const viaFallback = (e: unknown): PhotoSource => {
+    if ((e as CallError).code !== 'not_found' || !/unknown api method/i.test((e as Error).message)) throw e;
+    return (fallback ??= idsSource(() => learnFilters.ids(f)));
+  };
+  return {
+    count: async () => {
+      if (fallback) return fallback.count();
+      try { return (await call('learn.photos', { filter, label, offset: 0, limit: 1 })).total; } catch (e) { return viaFallback(e).count(); }
+    },
+    page: async (offset, limit) => {
+      if (fallback) return fallback.page(offset, limit);
+      try { return rowsFor((await call('learn.photos', { filter, label, offset, limit })).photoIds); } catch (e) { return viaFallback(e).page(offset, limit); }
+    },
+  };
+}
+
 export function photoSource(f: Filter): PhotoSource {
   switch (f.kind) {
     case 'all': return statusSource('all');
     case 'failed': return statusSource('failed');
     case 'ids': return idsSource(async () => f.ids);
-    default: return idsSource(() => learnFilters.ids(f));
+    default: return learnSource(f);
   }
 }

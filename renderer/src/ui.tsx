@@ -2,6 +2,7 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import type { JobProgress } from '../../src/api/contract/index.ts';
 import { call } from './host.ts';
+import { afterFirstPaint } from './boot.ts';
 import { useEngineEvent, fmtDuration, fmtCount } from './util.ts';
 
 export interface Note { id: number; kind: 'error' | 'info' | 'ok'; text: string; file?: string }
@@ -54,7 +55,7 @@ export function useAction() {
 export function useJobs(): Map<string, JobProgress> {
   const [jobs, setJobs] = useState(new Map<string, JobProgress>());
   useEffect(() => {
-    call('jobs.list', {}).then((list) => {
+    afterFirstPaint(() => call('jobs.list', {})).then((list) => {
       setJobs((m) => {
         const n = new Map(m);
         for (const j of list) if (!n.has(j.jobId)) n.set(j.jobId, { type: 'job.progress', jobId: j.jobId, kind: j.kind, phase: 'running', done: 0, total: 0, failed: 0, rate: 0, etaSeconds: null });

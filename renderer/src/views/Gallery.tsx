@@ -1,16 +1,17 @@
 // Gallery: a virtualised grid (react-virtuoso) fed page by page, so 100,000 photos scroll smoothly; filters
 // and a labels sidebar; selection by click, shift, ctrl/cmd and rubber band; a photo viewer with EXIF.
-import { forwardRef, memo, useCallback, useEffect, useMemo, useRef, useState, type HTMLAttributes, type MouseEvent as RMouseEvent, type ReactNode } from 'react';
+import { forwardRef, lazy, memo, Suspense, useCallback, useEffect, useMemo, useRef, useState, type HTMLAttributes, type MouseEvent as RMouseEvent, type ReactNode } from 'react';
 import { VirtuosoGrid, type VirtuosoGridHandle } from 'react-virtuoso';
 import type { LabelInfo, Photo } from '../../../src/api/contract/index.ts';
 import { call, host } from '../host.ts';
 import { useAction } from '../ui.tsx';
 import { basename, fmtBytes, fmtCount, isTyping, useEngineEvent, useLoad } from '../util.ts';
-import { photoSource, type Filter, type PhotoSource, filterKey, learnFilters } from '../sources.ts';
+import { photoSource, type Filter, type PhotoSource, filterKey, learnFilters, PAGE } from '../sources.ts';
 import { LabelPicker } from './LabelPicker.tsx';
-import { LabelsDialog } from './Labels.tsx';
+import { afterFirstPaint, firstPageShown, thumbSettled } from '../boot.ts';
 
-const PAGE = 240;
+const LabelsDialog = lazy(() => import('./Labels.tsx').then((m) => ({ default: m.LabelsDialog })));
+
 
 /** Pages of a source, loaded on demand, cached by page index. */
 export function usePages(source: PhotoSource) {
@@ -18,6 +19,8 @@ export function usePages(source: PhotoSource) {
   const inflight = useRef(new Set<number>());
   const [version, setVersion] = useState(0);
   const [count, setCount] = useState<number | null>(null);
+  /** Until the count is known: the first page's length (a full page = at least that many). */
+  const [provisional, setProvisional] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const gen = useRef(0);
 
@@ -30,12 +33,15 @@ export function usePages(source: PhotoSource) {
       if (g !== gen.current) return;
       cache.current.set(0, rows);
       inflight.current.delete(0);
+      setProvisional(rows.length);
+      firstPageShown(rows.length);
       setVersion((v) => v + 1);
     }).catch(() => { inflight.current.delete(0); });
-    source.count().then((n) => { if (g === gen.current) { setCount(n); setError(null); setVersion((v) => v + 1); } })
+    // the exact count (library.status at 100k: 150-300 ms of engine time) is not needed for the first screen
+    afterFirstPaint(() => source.count()).then((n) => { if (g === gen.current) { setCount(n); setError(null); setVersion((v) => v + 1); } })
       .catch((e: Error) => { if (g === gen.current) { setError(e.message); setCount(0); } });
   }, [source]);
-  useEffect(() => { setCount(null); reset(); }, [reset]);
+  useEffect(() => { setCount(null); setProvisional(null); reset(); }, [reset]);
 
   const ensure = useCallback((start: number, end: number) => {
     const g = gen.current;
@@ -62,7 +68,9 @@ export function usePages(source: PhotoSource) {
     }
     return out;
   }, [source]);
-  return { count, error, version, ensure, get, range, reset };
+  /** what the grid shows: the count, or the first page while the count is on its way */
+  const shown = count ?? provisional;
+  return { count, shown, error, version, ensure, get, range, reset };
 }
 
 const Tile = memo(function Tile({ index, photo, selected, onDown, onOpen }: {
@@ -77,7 +85,7 @@ const Tile = memo(function Tile({ index, photo, selected, onDown, onOpen }: {
       data-testid="tile" data-pid={photo.id} data-index={index} title={photo.error ? `${name}: ${photo.error}` : photo.warning ? `${name}: ${photo.warning}` : name}
       onMouseDown={(e) => onDown(e, index, photo)} onDoubleClick={() => onOpen(index)}
     >
-      {photo.thumbnail ? <img src={host.thumbUrl(photo.id)} alt={name} decoding="async" draggable={false} />
+      {photo.thumbnail ? <img src={host.thumbUrl(photo.id)} alt={name} decoding="async" draggable={false} onLoad={thumbSettled} onError={thumbSettled} />
         : <div className="tile-missing"><span>{photo.status === 'failed' ? '⚠' : '…'}</span><small>{name}</small></div>}
       {photo.status === 'failed' && <div className="tile-badge warn">failed</div>}
       {photo.warning && <div className="tile-badge warn" title={photo.warning}>damaged</div>}
@@ -196,11 +204,11 @@ export function PhotoGrid({ source, selected, setSelected, extraBar, testid = 'g
       </div>
       {pages.error && <div className="error-box">Could not load photos: {pages.error}</div>}
       {pages.count === 0 && !pages.error && <div className="empty"><p>No photos here.</p></div>}
-      {!!pages.count && (
+      {!!pages.shown && (
         <VirtuosoGrid
           ref={grid}
           className="grid"
-          totalCount={pages.count}
+          totalCount={pages.shown}
           overscan={200}
           components={{ List: GridList, ScrollSeekPlaceholder: SeekPlaceholder }}
           scrollSeekConfiguration={scrollSeek}
@@ -284,8 +292,8 @@ export function GalleryView() {
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [managing, setManaging] = useState(false);
   const act = useAction();
-  const status = useLoad(() => call('library.status', {}), [], ['library.changed']);
-  const labels = useLoad(() => call('learn.labels', {}), [], ['labels.changed', 'clusters.changed']);
+  const status = useLoad(() => afterFirstPaint(() => call('library.status', {})), [], ['library.changed']);
+  const labels = useLoad(() => afterFirstPaint(() => call('learn.labels', {})), [], ['labels.changed', 'clusters.changed']);
   const source = useMemo(() => photoSource(filter), [filterKey(filter)]);
   useEffect(() => setSelected(new Set()), [source]);
   const s = status.data;
@@ -316,7 +324,7 @@ export function GalleryView() {
             onPick={(name) => void act(() => learnFilters.labelPhotos([...selected], name), `Labelled ${selected.size} photos “${name}”`)} />
         ) : null}
       />
-      {managing && <LabelsDialog onClose={() => setManaging(false)} />}
+      {managing && <Suspense fallback={null}><LabelsDialog onClose={() => setManaging(false)} /></Suspense>}
     </div>
   );
 }
