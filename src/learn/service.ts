@@ -13,11 +13,13 @@ import { createPool } from '../util/workers.ts';
 import { journaled, undo as undoJournal, redo as redoJournal, journal as listJournal, type Scope } from './journal.ts';
 import type { ClusterOut } from './cluster.ts';
 import type { Model } from './classifier.ts';
-import type { FeaturesOut, LearnTask, TrainOut } from './learn.worker.ts';
+import type { FeaturesOut, Fitted, LearnTask, TrainOut } from './learn.worker.ts';
 
 export const SUGGEST_THRESHOLD = 0.5;
 /** weight of a cluster-assigned photo as a training example (a confirmed one weighs 1) */
 export const ASSIGNED_WEIGHT = 0.5;
+/** prediction of a large library is split over this many worker threads (the pool's size) */
+export const PREDICT_THREADS = 2;
 
 interface Features {
   key: string;
@@ -51,8 +53,11 @@ export class LearnService {
   /** bumped on every label change; the model is current when trained.version === version */
   private version = 0;
   private closed = false;
-  /** last retrain time in ms (diagnostics, bench) */
+  /** last retrain time in ms (diagnostics, bench): fit + predict in the workers, fit alone, the parallel predict phase, wall from the fit's dispatch */
   lastTrainMs = 0;
+  lastFitMs = 0;
+  lastPredictMs = 0;
+  lastTrainWallMs = 0;
 
   constructor(private deps: LearnDeps) {}
 
@@ -67,7 +72,7 @@ export class LearnService {
 
   private run<T>(task: LearnTask): Promise<T> {
     if (!this.pool) {
-      this.pool = createPool(new URL('./learn.worker.ts', import.meta.url), { threads: 1, idleTimeout: 1000 });
+      this.pool = createPool(new URL('./learn.worker.ts', import.meta.url), { threads: PREDICT_THREADS, idleTimeout: 10_000 });
       // a task still running when the engine closes is dropped, never a crash
       this.pool.on('error', () => undefined);
     }
@@ -255,34 +260,54 @@ export class LearnService {
       return { total: count(`SELECT count(DISTINCT photo_id) ${where}`), photoIds: ids(`SELECT DISTINCT photo_id ${where} ORDER BY photo_id LIMIT ? OFFSET ?`, limit, offset) };
     }
     if (filter === 'unlabeled') {
-      // photos_status (status, id) in id order, each probed in the photo_labels primary key
-      const where = `FROM photos p WHERE p.status = 'ok'
-        AND NOT EXISTS (SELECT 1 FROM photo_labels pl WHERE pl.photo_id = p.id AND pl.state IN ('confirmed','assigned'))`;
-      return { total: count(`SELECT count(*) ${where}`), photoIds: ids(`SELECT p.id ${where} ORDER BY p.id LIMIT ? OFFSET ?`, limit, offset) };
+      // total = ok photos - ok photos with an effective label (index counts, no probe per photo); the page walks
+      // photos_status (status, id) in id order, each photo probed in the photo_labels primary key
+      const total = count("SELECT count(*) FROM photos WHERE status = 'ok'")
+        - count(`SELECT count(DISTINCT pl.photo_id) FROM photo_labels pl JOIN photos p ON p.id = pl.photo_id
+            WHERE pl.state IN ('confirmed','assigned') AND p.status = 'ok'`);
+      const page = ids(`SELECT p.id FROM photos p WHERE p.status = 'ok'
+        AND NOT EXISTS (SELECT 1 FROM photo_labels pl WHERE pl.photo_id = p.id AND pl.state IN ('confirmed','assigned'))
+        ORDER BY p.id LIMIT ? OFFSET ?`, limit, offset);
+      return { total, photoIds: page };
     }
     // suggested: the in-memory predictions of the current model (no embeddings yet: nothing is suggested)
     if (!currentModelSet(db)) return { total: 0, photoIds: [] };
     const t = await this.ensureModel();
     const f = this.feats!;
     if (!t || t.classes.length === 0) return { total: 0, photoIds: [] };
-    const labeled = new Set(ids("SELECT photo_id FROM photo_labels WHERE state IN ('confirmed','assigned')"));
-    const ok = new Set(ids("SELECT id FROM photos WHERE status = 'ok'"));
-    const rejected = new Set((db.prepare("SELECT photo_id, label_id FROM photo_labels WHERE state = 'rejected'" + (l ? ' AND label_id = ?' : ''))
-      .raw().all(...(l ? [l.id] : [])) as [number, number][]).map(([p, q]) => `${p}:${q}`));
-    const want = l ? t.classes.indexOf(l.id) : -2;
+    const want = l ? t.classes.indexOf(l.id) : -1;
     if (l && want < 0) return { total: 0, photoIds: [] };
-    const rows: number[] = [];
-    const { best, prob } = t.out;
-    for (let row = 0; row < f.ids.length; row++) {
-      const c = best[row];
-      if (c < 0 || prob[row] < SUGGEST_THRESHOLD || (want >= 0 && c !== want)) continue;
-      const id = f.ids[row];
-      if (labeled.has(id) || !ok.has(id) || rejected.has(`${id}:${t.classes[c]}`)) continue;
-      rows.push(row);
+    // the sorted list is kept until the next label change or model (the gallery pages through it)
+    const key = `${this.version}:${l?.id ?? ''}`;
+    let list = this.suggestedCache?.t === t && this.suggestedCache.key === key ? this.suggestedCache.rows : null;
+    if (!list) {
+      const n = f.ids.length;
+      const skip = new Uint8Array(n);
+      const mark = (id: number) => { const r = f.rowOf.get(id); if (r !== undefined) skip[r] = 1; };
+      ids("SELECT photo_id FROM photo_labels WHERE state IN ('confirmed','assigned')").forEach(mark);
+      // photos that are no longer ok (two ranges of the photos_status index; usually few)
+      ids("SELECT id FROM photos WHERE status < 'ok' OR status > 'ok'").forEach(mark);
+      const rejected = new Map<number, number[]>();
+      for (const [p, q] of db.prepare("SELECT photo_id, label_id FROM photo_labels WHERE state = 'rejected'" + (l ? ' AND label_id = ?' : ''))
+        .raw().all(...(l ? [l.id] : [])) as [number, number][]) {
+        const r = f.rowOf.get(p);
+        if (r !== undefined) { const a = rejected.get(r); if (a) a.push(q); else rejected.set(r, [q]); }
+      }
+      const { best, prob } = t.out;
+      const keep: number[] = [];
+      for (let row = 0; row < n; row++) {
+        const c = best[row];
+        if (c < 0 || skip[row] || prob[row] < SUGGEST_THRESHOLD || (want >= 0 && c !== want)) continue;
+        if (rejected.get(row)?.includes(t.classes[c])) continue;
+        keep.push(row);
+      }
+      list = Int32Array.from(keep).sort((a, b) => prob[b] - prob[a] || f.ids[a] - f.ids[b]);
+      this.suggestedCache = { t, key, rows: list };
     }
-    rows.sort((a, b) => prob[b] - prob[a] || f.ids[a] - f.ids[b]);
-    return { total: rows.length, photoIds: rows.slice(offset, offset + limit).map((r) => f.ids[r]) };
+    return { total: list.length, photoIds: Array.from(list.subarray(offset, offset + limit), (r) => f.ids[r]) };
   }
+
+  private suggestedCache: { t: Trained; key: string; rows: Int32Array } | null = null;
 
   // ---------- labels ----------
 
@@ -591,11 +616,25 @@ export class LearnService {
     }
     const prev = this.trained;
     const warmOk = prev && prev.featuresKey === f.key && prev.classes.length <= classes.length && prev.classes.every((l, i) => classes[i] === l) && prev.model.K > 0;
-    const t = await this.run<TrainOut>({
-      kind: 'train', features: f.classify, n: f.ids.length, d: f.classifyDim, K: Math.max(classes.length, 1),
+    // fit in one worker, then predict the rows in PREDICT_THREADS ranges at once (into shared arrays)
+    const t0 = performance.now();
+    const fitted = await this.run<Fitted>({
+      kind: 'fit', features: f.classify, d: f.classifyDim, K: Math.max(classes.length, 1),
       set: { rows: Int32Array.from(pos), y: Int32Array.from(y), negRows: Int32Array.from(negR), negY: Int32Array.from(negY), pw: Float32Array.from(pw) },
-      warm: warmOk ? prev.model : null, calibrate: !warmOk || version % 10 === 0, masked: [...masked],
+      warm: warmOk ? prev.model : null, calibrate: !warmOk || version % 10 === 0,
     });
+    const n = f.ids.length;
+    const out = { best: new SharedArrayBuffer(n * 4), prob: new SharedArrayBuffer(n * 4), margin: new SharedArrayBuffer(n * 4) };
+    const parts = n >= 20_000 ? PREDICT_THREADS : 1;
+    const maskedList = [...masked];
+    const tp = performance.now();
+    await Promise.all(Array.from({ length: parts }, (_, p) => this.run<number>({
+      kind: 'predict', features: f.classify, d: f.classifyDim, lo: Math.floor((p * n) / parts), hi: Math.floor(((p + 1) * n) / parts),
+      fitted, masked: maskedList, out,
+    })));
+    const t: TrainOut = { model: fitted.model, predictions: { best: new Int32Array(out.best), prob: new Float32Array(out.prob), margin: new Float32Array(out.margin) },
+      ms: fitted.ms + (performance.now() - tp) };
+    this.lastFitMs = fitted.ms; this.lastPredictMs = performance.now() - tp; this.lastTrainWallMs = performance.now() - t0;
     if (classes.length === 1) {
       // one label: no alternative class to compare with; the model cannot tell 'not this label', so be honest
       t.predictions.prob.fill(0); t.predictions.margin.fill(0); t.predictions.best.fill(-1);
