@@ -67,7 +67,7 @@ async function scale(): Promise<number> {
     t = performance.now();
     await engine.call('learn.suggestions', { limit: 50 });
     log(`first train + predict (${L} labeled, ${set.n} photos, calibration): ${(performance.now() - t).toFixed(0)} ms wall, ${svc.lastTrainMs.toFixed(0)} ms in the worker`);
-    const times: number[] = [], worker: number[] = [];
+    const times: number[] = [], worker: number[] = [], fitMs: number[] = [], predictMs: number[] = [];
     const h2 = monitorEventLoopDelay({ resolution: 10 });
     h2.enable();
     for (let k = 0; k < 5; k++) {
@@ -78,10 +78,12 @@ async function scale(): Promise<number> {
       if (!r.entry) throw new Error('bench: the change did not change anything');
       await svc.ensureModel();
       times.push(performance.now() - t); worker.push(svc.lastTrainMs);
+      fitMs.push(svc.lastFitMs); predictMs.push(svc.lastPredictMs);
     }
     h2.disable();
     const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
     log(`change + retrain + re-predict (incremental, warm start), from the call to the new model: median ${med(times).toFixed(0)} ms wall, ${med(worker).toFixed(0)} ms in the worker; target < 200 ms; longest event-loop stall ${(h2.max / 1e6).toFixed(0)} ms`);
+    log(`  of it: fit (train + twin + gate data) median ${med(fitMs).toFixed(0)} ms, prediction of every row (over the pool's threads) median ${med(predictMs).toFixed(0)} ms`);
     // gallery filters (learn.photos): first and last page of 200 at this scale (the model is current)
     const filters: ['label' | 'unlabeled' | 'suggested' | 'confirmed', string | undefined][] = [['label', 'L0'], ['unlabeled', undefined], ['confirmed', undefined], ['confirmed', 'L3'], ['suggested', 'L1'], ['suggested', undefined]];
     for (const [filter, label] of filters) {

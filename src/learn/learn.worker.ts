@@ -12,7 +12,10 @@ export const WHITEN_SHRINK = Number(process.env.SIFT_WHITEN_SHRINK ?? 4);
 export type LearnTask =
   | { kind: 'features'; embeddings: SharedArrayBuffer; n: number; dim: number }
   | { kind: 'cluster'; features: SharedArrayBuffer; captured: SharedArrayBuffer; n: number; d: number; rows: Int32Array; opts: ClusterOptions }
-  | { kind: 'train'; features: SharedArrayBuffer; n: number; d: number; K: number; set: TrainSet; warm: Model | null; calibrate: boolean; masked: [number, number[]][] };
+  | { kind: 'train'; features: SharedArrayBuffer; n: number; d: number; K: number; set: TrainSet; warm: Model | null; calibrate: boolean; masked: [number, number[]][] }
+  | { kind: 'fit'; features: SharedArrayBuffer; d: number; K: number; set: TrainSet; warm: Model | null; calibrate: boolean }
+  | { kind: 'predict'; features: SharedArrayBuffer; d: number; lo: number; hi: number; fitted: Fitted; masked: [number, number[]][];
+      out: { best: SharedArrayBuffer; prob: SharedArrayBuffer; margin: SharedArrayBuffer } };
 
 export interface FeaturesOut { cluster: SharedArrayBuffer; clusterDim: number; captured: SharedArrayBuffer; classify: SharedArrayBuffer; classifyDim: number }
 export interface TrainOut { model: Model; predictions: Predictions; ms: number }
@@ -73,7 +76,22 @@ export function outOfSubspace(captured: Float32Array): Uint8Array {
  * in two folds; model A learns confirmed + fold 0, model B confirmed + fold 1; fold-0 photos are
  * predicted by B, every other photo by A.
  */
-export function train(X: Float32Array, n: number, d: number, K: number, set: TrainSet, warm: Model | null, calibrate: boolean, masked: Map<number, number[]>, gateCap = 0.49): TrainOut {
+/** A trained model (with its cross-fitted twin), the rows the twin predicts and the open-set gate's data. */
+export interface Fitted {
+  model: Model;
+  /** rows predicted by model.twin (the fold-0 cluster-assigned photos), ascending */
+  twinRows: Int32Array;
+  gate: { cent: Float64Array; radius: Float64Array; cap: number };
+  ms: number;
+}
+
+/**
+ * Trains. Cluster-assigned photos (pw < 1) are noisy labels; a model trained on a photo agrees with it, so
+ * it could never flag a wrong assignment. Cross-fitting: the assigned photos are split in two folds; model A
+ * learns confirmed + fold 0, model B confirmed + fold 1; fold-0 photos are predicted by B, every other photo
+ * by A (see predictRange).
+ */
+export function fit(X: Float32Array, d: number, K: number, set: TrainSet, warm: Model | null, calibrate: boolean, gateCap = 0.49): Fitted {
   const t0 = performance.now();
   const assigned: number[] = [];
   if (set.pw) for (let i = 0; i < set.rows.length; i++) if (set.pw[i] < 1) assigned.push(i);
@@ -101,30 +119,50 @@ export function train(X: Float32Array, n: number, d: number, K: number, set: Tra
   }
   const model = trainLogReg(X, d, K, setA, { warm: warmA });
   model.temperature = temperature;
-  const predictions = predictAll(X, n, model, (row) => masked.get(row));
+  const twinRows = new Set<number>();
   if (crossFit) {
     const twin = trainLogReg(X, d, K, pick((i) => fold[i] !== 0), { warm: warm?.twin ?? warm });
     twin.temperature = temperature;
     model.twin = twin;
-    const rowsB = new Set<number>();
-    for (let i = 0; i < set.rows.length; i++) if (fold[i] === 0) rowsB.add(set.rows[i]);
-    const rowsArr = [...rowsB];
-    const sub = new Float32Array(rowsArr.length * d);
-    rowsArr.forEach((r, j) => sub.set(X.subarray(r * d, r * d + d), j * d));
-    const pb = predictAll(sub, rowsArr.length, twin, (j) => masked.get(rowsArr[j]));
-    rowsArr.forEach((r, j) => { predictions.best[r] = pb.best[j]; predictions.prob[r] = pb.prob[j]; predictions.margin[r] = pb.margin[j]; });
+    for (let i = 0; i < set.rows.length; i++) if (fold[i] === 0) twinRows.add(set.rows[i]);
   }
-  gateOutOfClass(X, n, d, K, set, predictions, gateCap);
-  return { model, predictions, ms: performance.now() - t0 };
+  return { model, twinRows: Int32Array.from(twinRows).sort(), gate: { ...gateFit(X, d, K, set), cap: gateCap }, ms: performance.now() - t0 };
+}
+
+/**
+ * Predicts rows [lo, hi) with a fitted model into `out` (arrays over all rows; shared between the threads
+ * that predict the other ranges): model A, then the twin for its rows, then the open-set gate.
+ */
+export function predictRange(X: Float32Array, d: number, lo: number, hi: number, f: Fitted, masked: Map<number, number[]>, out: Predictions): void {
+  const pa = predictAll(X.subarray(lo * d, hi * d), hi - lo, f.model, (j) => masked.get(lo + j));
+  out.best.set(pa.best, lo); out.prob.set(pa.prob, lo); out.margin.set(pa.margin, lo);
+  const twin = f.model.twin;
+  if (twin) {
+    const rows = f.twinRows.filter((r) => r >= lo && r < hi);
+    const sub = new Float32Array(rows.length * d);
+    rows.forEach((r, j) => sub.set(X.subarray(r * d, r * d + d), j * d));
+    const pb = predictAll(sub, rows.length, twin, (j) => masked.get(rows[j]));
+    rows.forEach((r, j) => { out.best[r] = pb.best[j]; out.prob[r] = pb.prob[j]; out.margin[r] = pb.margin[j]; });
+  }
+  gateApply(X, d, lo, hi, f.gate, out);
+}
+
+/** fit + predict every row (one thread) */
+export function train(X: Float32Array, n: number, d: number, K: number, set: TrainSet, warm: Model | null, calibrate: boolean, masked: Map<number, number[]>, gateCap = 0.49): TrainOut {
+  const t0 = performance.now();
+  const f = fit(X, d, K, set, warm, calibrate, gateCap);
+  const predictions: Predictions = { best: new Int32Array(n), prob: new Float32Array(n), margin: new Float32Array(n) };
+  predictRange(X, d, 0, n, f, masked, predictions);
+  return { model: f.model, predictions, ms: performance.now() - t0 };
 }
 
 /**
  * Open-set gate: logistic regression is confident far away from every example too. A row less similar to
- * its predicted class's centroid than nearly all of that class's own examples (5th percentile) gets its
+ * its predicted class's centroid than nearly all of that class's own examples (2nd percentile) gets its
  * confidence capped under the suggestion threshold ('unknown'), so unseen kinds of photos are not
  * swallowed by the labels that happen to exist.
  */
-function gateOutOfClass(X: Float32Array, n: number, d: number, K: number, set: TrainSet, pr: Predictions, cap: number): void {
+function gateFit(X: Float32Array, d: number, K: number, set: TrainSet): { cent: Float64Array; radius: Float64Array } {
   const cent = new Float64Array(K * d);
   for (let i = 0; i < set.rows.length; i++) {
     const o = set.rows[i] * d, c = set.y[i] * d;
@@ -136,19 +174,24 @@ function gateOutOfClass(X: Float32Array, n: number, d: number, K: number, set: T
     const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
     for (let a = 0; a < d; a++) cent[c * d + a] *= inv;
   }
-  const cos = (row: number, c: number) => {
-    let s = 0, q = 0;
-    const o = row * d;
-    for (let a = 0; a < d; a++) { s += X[o + a] * cent[c * d + a]; q += X[o + a] ** 2; }
-    return q > 0 ? s / Math.sqrt(q) : 0;
-  };
   const sims: number[][] = Array.from({ length: K }, () => []);
-  for (let i = 0; i < set.rows.length; i++) sims[set.y[i]].push(cos(set.rows[i], set.y[i]));
-  const radius = sims.map((v) => { v.sort((a, b) => a - b); return v.length >= 20 ? v[Math.floor(0.02 * (v.length - 1))] : -Infinity; });
-  for (let row = 0; row < n; row++) {
+  for (let i = 0; i < set.rows.length; i++) sims[set.y[i]].push(cosTo(X, d, cent, set.rows[i], set.y[i]));
+  const radius = Float64Array.from(sims, (v) => { v.sort((a, b) => a - b); return v.length >= 20 ? v[Math.floor(0.02 * (v.length - 1))] : -Infinity; });
+  return { cent, radius };
+}
+
+function cosTo(X: Float32Array, d: number, cent: Float64Array, row: number, c: number): number {
+  let s = 0, q = 0;
+  const o = row * d;
+  for (let a = 0; a < d; a++) { s += X[o + a] * cent[c * d + a]; q += X[o + a] ** 2; }
+  return q > 0 ? s / Math.sqrt(q) : 0;
+}
+
+function gateApply(X: Float32Array, d: number, lo: number, hi: number, g: Fitted['gate'], pr: Predictions): void {
+  for (let row = lo; row < hi; row++) {
     const c = pr.best[row];
     if (c < 0) continue;
-    if (cos(row, c) < radius[c] && pr.prob[row] > cap) pr.prob[row] = cap;
+    if (pr.prob[row] > g.cap && cosTo(X, d, g.cent, row, c) < g.radius[c]) pr.prob[row] = g.cap;
   }
 }
 
@@ -157,5 +200,13 @@ export default function run(task: LearnTask): unknown {
     case 'features': return features(new Float32Array(task.embeddings), task.n, task.dim);
     case 'cluster': return clusterSubset(new Float32Array(task.features), new Float32Array(task.captured), task.d, task.rows, task.opts);
     case 'train': return train(new Float32Array(task.features), task.n, task.d, task.K, task.set, task.warm, task.calibrate, new Map(task.masked));
+    case 'fit': return fit(new Float32Array(task.features), task.d, task.K, task.set, task.warm, task.calibrate);
+    case 'predict': {
+      const t0 = performance.now();
+      const o = task.out;
+      predictRange(new Float32Array(task.features), task.d, task.lo, task.hi, task.fitted, new Map(task.masked),
+        { best: new Int32Array(o.best), prob: new Float32Array(o.prob), margin: new Float32Array(o.margin) });
+      return performance.now() - t0;
+    }
   }
 }
