@@ -20,31 +20,10 @@ export interface ExportOptions {
   photoIds?: number[];
 }
 
-export interface PlanConflict { photoId: number | null; src: string | null; dst: string; kind: 'renamed' | 'identical' | 'crossDevice' | 'keywordsSkipped' | 'blocked'; detail: string }
-export interface PlanSkip { photoId: number | null; path: string; reason: string }
-export interface PlanSummary {
-  exportId: number;
-  dest: string;
-  mode: ExportMode;
-  template: string;
-  unlabeled: 'skip' | 'folder';
-  keywords: boolean;
-  photos: number;
-  placements: number;
-  files: number;
-  sidecars: number;
-  keywordFiles: number;
-  bytesToWrite: number;
-  freeBytes: number | null;
-  identical: number;
-  renamed: number;
-  folders: { folder: string; photos: number; bytes: number }[];
-  conflicts: PlanConflict[];
-  conflictsTotal: number;
-  skipped: PlanSkip[];
-  skippedTotal: number;
-  warnings: string[];
-}
+// The plan's shape is the API's (one definition, in the contract).
+export type { ExportConflict as PlanConflict, ExportPlan as PlanSummary } from '../api/contract/export.ts';
+import type { ExportConflict as PlanConflict, ExportPlan as PlanSummary } from '../api/contract/export.ts';
+type PlanSkip = PlanSummary['skipped'][number];
 
 const RAW_EXT = new Set(['.cr2', '.cr3', '.crw', '.nef', '.nrw', '.arw', '.srf', '.sr2', '.dng', '.raf', '.orf', '.rw2', '.pef', '.srw', '.x3f', '.3fr', '.iiq', '.rwl', '.erf', '.mrw', '.kdc', '.dcr', '.mef', '.mos']);
 const LIST_CAP = 1000;

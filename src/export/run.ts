@@ -30,30 +30,9 @@ export interface RunEnv {
   concurrency?: number;
 }
 
-export interface RunSummary {
-  exportId: number;
-  state: string;
-  created: number;
-  moved: number;
-  identical: number;
-  renamed: number;
-  failed: { src: string | null; dst: string | null; error: string }[];
-  failedTotal: number;
-  pending: number;
-  bytesWritten: number;
-  error: string | null;
-  seconds: number;
-}
-
-export interface UndoSummary {
-  exportId: number;
-  state: string;
-  removed: number;
-  movedBack: number;
-  kept: { path: string; reason: string }[];
-  failed: { path: string; error: string }[];
-  seconds: number;
-}
+// Summaries have the API's shapes (one definition, in the contract).
+export type { ExportRunSummary as RunSummary, ExportUndoSummary as UndoSummary } from '../api/contract/export.ts';
+import type { ExportRunSummary as RunSummary, ExportUndoSummary as UndoSummary } from '../api/contract/export.ts';
 
 export class ExportError extends Error {
   constructor(message: string, readonly code: 'not_found' | 'conflict' | 'bad_input' = 'conflict') { super(message); }
