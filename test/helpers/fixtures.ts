@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Sharp, type Exif } from 'sharp';
+import { mulberry32 } from '../../src/util/random.ts';
 
 export type RGB = [number, number, number];
 export type Pattern = 'solid' | 'stripes' | 'checker' | 'circle' | 'gradient' | 'diagonal' | 'rings' | 'noise';
@@ -56,17 +57,8 @@ function rgbOf(c: string | RGB | undefined, fallback: RGB): RGB {
   return v;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = (seed >>> 0) || 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32; seed 0 is taken as another constant). */
+export const rng = (seed: number): (() => number) => mulberry32((seed >>> 0) || 0x9e3779b9);
 
 /** 'YYYY:MM:DD HH:MM:SS' as EXIF writes it. */
 export function exifDate(d: Date | string): string {

@@ -1,15 +1,7 @@
 // Deterministic synthetic RGB images (0..255 integer values as float32, NHWC, batch 1) for conversion checks:
 // smooth gradients, a few discs and rectangles, and a little noise, from a seed. Same seed -> same bytes everywhere.
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../util/random.ts';
+import { mulberry32 } from '../../util/random.ts';
 
 export function syntheticImage(seed: number, height: number, width: number): Float32Array {
   const rnd = mulberry32(seed);
