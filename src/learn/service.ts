@@ -271,8 +271,12 @@ export class LearnService {
       return { total, photoIds: page };
     }
     // suggested: the in-memory predictions of the current model (no embeddings yet: nothing is suggested)
-    if (!currentModelSet(db)) return { total: 0, photoIds: [] };
-    const t = await this.ensureModel();
+    // (currentModelSet is an O(photos) scan: rely on the cached features' check instead)
+    let t: Trained | null;
+    try { t = await this.ensureModel(); } catch (e) {
+      if (e instanceof ApiError && e.code === 'conflict' && !this.feats) return { total: 0, photoIds: [] };
+      throw e;
+    }
     const f = this.feats!;
     if (!t || t.classes.length === 0) return { total: 0, photoIds: [] };
     const want = l ? t.classes.indexOf(l.id) : -1;

@@ -1,6 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { ApiError, type Engine } from '../../src/api/engine.ts';
-import { fixture, type Fixture } from './fixtures.ts';
+import { ApiError } from '../../src/api/engine.ts';
+import { Engine } from '../../src/api/engine.ts';
+import { fixture, tempDb, type Fixture } from './fixtures.ts';
 
 const open: Engine[] = [];
 afterEach(() => { while (open.length) { try { open.pop()!.close(); } catch { /* closed */ } } });
@@ -106,5 +107,9 @@ describe('learn.photos (gallery filters)', () => {
     // nothing labelled yet: no suggestions, every photo unlabeled
     expect(await e.call('learn.photos', { filter: 'suggested' })).toEqual({ total: 0, photoIds: [] });
     expect((await e.call('learn.photos', { filter: 'unlabeled' })).total).toBe(10);
+    // an empty library: every filter is empty, none fails
+    const empty = new Engine({ dbPath: tempDb().dbPath });
+    open.push(empty);
+    for (const filter of ['unlabeled', 'suggested', 'confirmed'] as const) expect(await empty.call('learn.photos', { filter })).toEqual({ total: 0, photoIds: [] });
   });
 });
