@@ -11,17 +11,9 @@ export interface Pca {
   variances: Float64Array;
 }
 
-/** Deterministic PRNG (mulberry32) so that clustering and sampling are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so that clustering and sampling are reproducible. */
+export { mulberry32 as rng } from '../util/random.ts';
+import { mulberry32 as rng } from '../util/random.ts';
 
 /** `m` distinct indices of [0, n), sorted (all of them when m >= n). */
 export function sampleIndices(n: number, m: number, seed = 1): Int32Array {

@@ -12,17 +12,13 @@ export function learnService(ctx: EngineContext): LearnService {
   if (!s) {
     s = new LearnService({ db: ctx.db, emit: (e) => ctx.emit(e) });
     services.set(ctx, s);
-    // the worker pool goes when the database closes (Engine.close)
-    const db = ctx.db as any;
-    const close = db.close.bind(db);
+    // the worker pool goes when the engine closes
     const svc = s;
-    db.close = () => { svc.close(); return close(); };
+    ctx.onClose(() => svc.close());
     // embeddings or photos changed in this engine: the learn part re-checks its cached features
-    const emit = ctx.emit.bind(ctx);
-    ctx.emit = (e) => {
+    ctx.onEvent((e) => {
       if (e.type === 'embeddings.changed' || e.type === 'library.changed') svc.invalidate();
-      emit(e);
-    };
+    });
   }
   return s;
 }
