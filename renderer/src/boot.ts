@@ -4,8 +4,9 @@
 // of the first page and the thumbnails. Any other first view needs the status at once, so nothing waits.
 
 const galleryFirst = new URLSearchParams(location.search).get('view') === 'gallery';
-/** Thumbnails loaded before the rest of the app's calls go out. */
-const FIRST_TILES = 12;
+/** The first tiles (in grid order: the top rows of the first screen) whose thumbnails load before the rest of
+ *  the app's calls go out. Counting any 24 thumbnails would let the calls out while the top-left ones still load. */
+const FIRST_TILES = 24;
 /** Never hold the other calls back longer than this. */
 const MAX_WAIT_MS = 1500;
 
@@ -21,14 +22,18 @@ export function markFirstPaint(): void {
 if (!galleryFirst) markFirstPaint();
 else setTimeout(markFirstPaint, MAX_WAIT_MS);
 
-let loaded = 0;
-/** A gallery tile's thumbnail finished loading (or failed). */
-export function thumbSettled(): void {
-  if (!done && ++loaded >= FIRST_TILES) requestAnimationFrame(() => markFirstPaint());
+let need = FIRST_TILES;
+const settled = new Set<number>();
+/** The thumbnail of the gallery tile at `index` finished loading (or failed). */
+export function thumbSettled(index: number): void {
+  if (done || index >= need) return;
+  settled.add(index);
+  if (settled.size >= need) requestAnimationFrame(() => markFirstPaint());
 }
-/** The first page of the gallery arrived with `n` photos: with fewer than a screenful, do not wait for more. */
+/** The first page of the gallery arrived with `n` photos: a small library waits for its n tiles only. */
 export function firstPageShown(n: number): void {
-  if (!done && n < FIRST_TILES) requestAnimationFrame(() => markFirstPaint());
+  need = Math.min(need, n);
+  if (!done && settled.size >= need) requestAnimationFrame(() => markFirstPaint());
 }
 
 /** `fn` after the first paint: for calls the first screen does not need. */

@@ -266,6 +266,14 @@ test('labels: rename, merge, delete, each undone', async ({ page }) => {
   await expect(row('Reds')).toBeVisible();
   expect(members(await labels(), 'Reds')).toBe(members(before, 'Reds'));
   await dialog.getByTestId('labels-close').click();
+
+  // the gallery's label and unlabeled filters are exact (learn.photos): the grid shows every photo of the label
+  await page.getByTestId('filter-label-Reds').click();
+  await expect(page.getByTestId('grid-count')).toHaveText(`${members(before, 'Reds')} photos`);
+  await expect(page.getByTestId('tile')).toHaveCount(members(before, 'Reds'));
+  const unlabeled = await api<{ total: number }>(page, 'learn.photos', { filter: 'unlabeled', limit: 1 });
+  await page.getByTestId('filter-unlabeled').click();
+  await expect(page.getByTestId('grid-count')).toHaveText(`${unlabeled.total} photos`);
   expect(errors).toEqual([]);
 });
 

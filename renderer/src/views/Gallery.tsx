@@ -85,7 +85,7 @@ const Tile = memo(function Tile({ index, photo, selected, onDown, onOpen }: {
       data-testid="tile" data-pid={photo.id} data-index={index} title={photo.error ? `${name}: ${photo.error}` : photo.warning ? `${name}: ${photo.warning}` : name}
       onMouseDown={(e) => onDown(e, index, photo)} onDoubleClick={() => onOpen(index)}
     >
-      {photo.thumbnail ? <img src={host.thumbUrl(photo.id)} alt={name} decoding="async" draggable={false} onLoad={thumbSettled} onError={thumbSettled} />
+      {photo.thumbnail ? <img src={host.thumbUrl(photo.id)} alt={name} decoding="async" draggable={false} onLoad={() => thumbSettled(index)} onError={() => thumbSettled(index)} />
         : <div className="tile-missing"><span>{photo.status === 'failed' ? '⚠' : '…'}</span><small>{name}</small></div>}
       {photo.status === 'failed' && <div className="tile-badge warn">failed</div>}
       {photo.warning && <div className="tile-badge warn" title={photo.warning}>damaged</div>}
@@ -294,6 +294,8 @@ export function GalleryView() {
   const act = useAction();
   const status = useLoad(() => afterFirstPaint(() => call('library.status', {})), [], ['library.changed']);
   const labels = useLoad(() => afterFirstPaint(() => call('learn.labels', {})), [], ['labels.changed', 'clusters.changed']);
+  // the unlabeled total is one indexed count; the suggested one runs the model, so it is not asked for here
+  const unlabeled = useLoad(() => afterFirstPaint(() => call('learn.photos', { filter: 'unlabeled', offset: 0, limit: 1 })), [], ['labels.changed', 'library.changed']);
   const source = useMemo(() => photoSource(filter), [filterKey(filter)]);
   useEffect(() => setSelected(new Set()), [source]);
   const s = status.data;
@@ -308,7 +310,7 @@ export function GalleryView() {
       <aside className="sidebar">
         <div className="side-title">Photos</div>
         {item({ kind: 'all' }, 'All photos', s?.photos ?? null, true, 'filter-all')}
-        {item({ kind: 'unlabeled' }, 'Unlabeled', null, learnFilters.has('unlabeled'), 'filter-unlabeled')}
+        {item({ kind: 'unlabeled' }, 'Unlabeled', unlabeled.data?.total ?? null, learnFilters.has('unlabeled'), 'filter-unlabeled')}
         {item({ kind: 'suggested' }, 'Suggested', null, learnFilters.has('suggested'), 'filter-suggested')}
         {item({ kind: 'failed' }, 'Failed', s?.failed ?? null, true, 'filter-failed')}
         <div className="side-title with-action">Labels
