@@ -42,7 +42,7 @@ export const registerLearn: RegisterCommands = (program: Command, ctx: CliContex
 
   program.command('clusters')
     .description('list clusters: unnamed first (largest and tightest first), then named ones')
-    .option('--json', 'print JSON (ClusterList, see docs/learn.md)')
+    .option('--json', 'print JSON (ClusterList, see README, learning loop)')
     .action(async (o: { json?: boolean }) => {
       const r = await ctx.engine().call('learn.clusters', {});
       if (o.json) return ctx.json(r);
@@ -86,7 +86,7 @@ export const registerLearn: RegisterCommands = (program: Command, ctx: CliContex
     .option('--label <name>', 'only suggestions of this label')
     .option('--limit <n>', 'page size', '50')
     .option('--offset <n>', 'skip this many', '0')
-    .option('--json', 'print JSON (SuggestionPage, see docs/learn.md)')
+    .option('--json', 'print JSON (SuggestionPage, see README, learning loop)')
     .action(async (o: { label?: string; limit: string; offset: string; json?: boolean }) => {
       const limit = Number(o.limit), offset = Number(o.offset);
       if (!Number.isInteger(limit) || !Number.isInteger(offset)) throw new UsageError('--limit and --offset take whole numbers');
@@ -100,7 +100,7 @@ export const registerLearn: RegisterCommands = (program: Command, ctx: CliContex
 
   program.command('labels')
     .description('list labels with counts')
-    .option('--json', 'print JSON (LabelInfo[], see docs/learn.md)')
+    .option('--json', 'print JSON (LabelInfo[], see README, learning loop)')
     .action(async (o: { json?: boolean }) => {
       const r = await ctx.engine().call('learn.labels', {});
       if (o.json) return ctx.json(r);

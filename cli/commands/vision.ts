@@ -97,7 +97,7 @@ export const registerVision: RegisterCommands = (program, ctx) => {
     });
 
   program.command('model-add')
-    .description('install a user-supplied ONNX image model with its manifest (JSON file, see docs/vision.md)')
+    .description('install a user-supplied ONNX image model with its manifest (JSON file, see README, Learned features)')
     .argument('<onnx>', 'the .onnx file')
     .argument('<manifest>', 'the manifest .json file')
     .action(async (onnx: string, manifest: string) => {

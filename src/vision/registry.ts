@@ -24,7 +24,7 @@ export interface ModelSet {
 /**
  * The default: [mid feat | centernet presence | centernet feat], each L2-normalised, concatenated, L2 again.
  * Centernet gets a 512 letterbox: on dev-library the 424-d vector scores 1-NN .94 / NMI .87 with it vs
- * .92 / .85 with a stretch (bench:embed --quality; docs/vision.md), although cn feat alone prefers stretch.
+ * .92 / .85 with a stretch (bench:embed --quality; README, Learned features), although cn feat alone prefers stretch.
  */
 export const DEFAULT_MODEL_SET: ModelSet = {
   id: 'default-424-v1',

@@ -67,7 +67,7 @@ export const visionContract = {
     id: z.string().min(1),
     background: z.boolean().default(true),
   })),
-  /** Installs a user-supplied ONNX image model with a small manifest (see docs/vision.md). */
+  /** Installs a user-supplied ONNX image model with a small manifest (see README, Learned features). */
   'vision.addModel': method<ModelInfo>()(z.object({ file: z.string().min(1), manifest: modelManifestInput })),
   /** Downloads a catalogue model (by id) or an explicitly pinned one (url + size + sha256 + manifest). Resumable. */
   'vision.downloadModel': method<{ id: string; bytes: number; resumed: boolean }>()(z.object({

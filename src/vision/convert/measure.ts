@@ -1,4 +1,4 @@
-// Figures for docs/models.md: build time, conversion fidelity (max |ONNX - TF.js| on the recorded references) and
+// Figures for the README (Default models): build time, conversion fidelity (max |ONNX - TF.js| on the recorded references) and
 // raw onnxruntime-node throughput on ready tensors, printed beside the reference figures of issue 3.
 //   npx tsx src/vision/convert/measure.ts [--threads 2] [--seconds 8] [--batch 1]
 import fs from 'node:fs';
