@@ -147,17 +147,21 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
     }
   }
   const pixelSize = Math.max(0, ...stageRuns.map((s) => s.stage.pixelSize));
+  /** One batch through one stage; a stage that throws is stopped for the rest of the scan (per-photo failures are its own). */
+  const runStage = async (s: (typeof stageRuns)[number], items: StageItem[]) => {
+    try {
+      const r = await s.stage.process(items, job);
+      s.sum.done += r.done;
+      s.sum.failed += r.failed.length;
+    } catch (e) {
+      s.broken = true;
+      s.sum.skipped = `stopped: ${(e as Error)?.message ?? e}`;
+    }
+  };
   const runStages = async (items: StageItem[], withPixels: boolean) => {
     for (const s of stageRuns) {
       if (s.broken || (withPixels && s.stage.pixelSize <= 0)) continue;
-      try {
-        const r = await s.stage.process(items, job);
-        s.sum.done += r.done;
-        s.sum.failed += r.failed.length;
-      } catch (e) {
-        s.broken = true;
-        s.sum.skipped = `stopped: ${(e as Error)?.message ?? e}`;
-      }
+      await runStage(s, items);
     }
   };
 
@@ -269,14 +273,7 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
     let k = 0;
     for (let j = 0; j < ids.length && !signal.aborted && !s.broken; j += STAGE_BATCH) {
       const items = ids.slice(j, j + STAGE_BATCH).map((id) => ({ photoId: id, path: (getPath.get(id) as { path: string } | undefined)?.path ?? '' }));
-      try {
-        const r = await s.stage.process(items, job);
-        s.sum.done += r.done;
-        s.sum.failed += r.failed.length;
-      } catch (e) {
-        s.broken = true;
-        s.sum.skipped = `stopped: ${(e as Error)?.message ?? e}`;
-      }
+      await runStage(s, items);
       k += items.length;
       job.progress({ phase: `stage:${s.stage.id}`, done: k, total: ids.length, failed: s.sum.failed });
     }

@@ -1,21 +1,12 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { makeJpeg, makeBadFiles, makeImageBuffer } from '../helpers/fixtures.ts';
-import { newEngine, tmpDir } from './util.ts';
+import { engineSetup, tmpDir } from './util.ts';
 import { indexLibrary } from '../../src/library/indexer.ts';
-import type { Engine } from '../../src/api/engine.ts';
 
-const engines: Engine[] = [];
-afterEach(() => { while (engines.length) engines.pop()!.close(); });
-function setup() {
-  const e = newEngine();
-  engines.push(e.engine);
-  const lib = path.join(e.dir, 'photos');
-  fs.mkdirSync(lib, { recursive: true });
-  return { ...e, lib };
-}
+const setup = engineSetup();
 const repo = path.resolve(import.meta.dirname, '..', '..');
 
 /** A JPEG whose header claims 60000 x 60000 pixels (3.6 gigapixels): a decompression bomb. */

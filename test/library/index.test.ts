@@ -1,21 +1,12 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, onTestFinished } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { xxh3 } from '@node-rs/xxhash';
 import { makeJpeg, makeLibrary, makeImageBuffer } from '../helpers/fixtures.ts';
-import { newEngine, tmpDir } from './util.ts';
-import type { Engine } from '../../src/api/engine.ts';
+import { engineSetup, newEngine, tmpDir } from './util.ts';
 
-const engines: Engine[] = [];
-afterEach(() => { while (engines.length) engines.pop()!.close(); });
-function setup() {
-  const e = newEngine();
-  engines.push(e.engine);
-  const lib = path.join(e.dir, 'photos');
-  fs.mkdirSync(lib, { recursive: true });
-  return { ...e, lib };
-}
+const setup = engineSetup();
 
 describe('library index', () => {
   it('indexes photos with size, hash, orientation-corrected size, EXIF date, GPS, camera and an upright thumbnail', async () => {
@@ -174,7 +165,7 @@ describe('library index', () => {
     const lib = path.join(dir, 'lib');
     // the database and its data folder live inside the library
     const e = newEngine(lib);
-    engines.push(e.engine);
+    onTestFinished(() => e.engine.close());
     await makeJpeg(path.join(lib, 'keep.jpg'), { color: 'red' });
     await makeJpeg(path.join(lib, '.hidden', 'no.jpg'), { color: 'blue' });
     await makeJpeg(path.join(lib, 'exported', 'no.jpg'), { color: 'blue' });
