@@ -8,7 +8,7 @@ import type {
   ChangeResult, ClusterInfo, ClusterList, ClusterSummary, JournalEntry, LabelInfo, Suggestion, SuggestionPage,
 } from '../api/contract/learn.ts';
 import type { SiftEvent } from '../api/contract/index.ts';
-import { currentModelSet, loadEmbeddings } from '../vision/store.ts';
+import { currentModelSet, embeddingGeneration, loadEmbeddings } from '../vision/store.ts';
 import { createPool } from '../util/workers.ts';
 import { journaled, undo as undoJournal, redo as redoJournal, journal as listJournal, type Scope } from './journal.ts';
 import type { ClusterOut } from './cluster.ts';
@@ -100,7 +100,7 @@ export class LearnService {
     // cheap change detection (index-only counts; a changed photo bumps photos.updated_at and is re-embedded)
     const e = this.db.prepare('SELECT count(*) AS n FROM embeddings WHERE model_set = ?').get(ms) as { n: number };
     const p = this.db.prepare("SELECT count(*) AS n, max(updated_at) AS t FROM photos WHERE status = 'ok'").get() as { n: number; t: number | null };
-    const key = `${ms}:${e.n}:${p.n}:${p.t}`;
+    const key = `${ms}:${embeddingGeneration(this.db, ms)}:${e.n}:${p.n}:${p.t}`;
     if (this.feats?.key === key) { this.dataChecked = checked; return this.feats; }
     if (this.featsPending) { const f = await this.featsPending; if (f.key === key) return f; }
     const m = loadEmbeddings(this.db, ms);

@@ -23,6 +23,11 @@ export function saveEmbedding(db: DB, photoId: number, modelSet: string, vector:
   bumpGeneration(db, modelSet);
 }
 
+/** The generation of a set's vectors: it changes with every write (readers use it to see re-embeds). */
+export function embeddingGeneration(db: DB, modelSet: string): string {
+  return getSetting(db, `gen:${modelSet}`) ?? '0';
+}
+
 /** Every write of a set's vectors bumps its generation: the matrix cache file is valid only for its generation. */
 function bumpGeneration(db: DB, modelSet: string): void {
   db.prepare(`INSERT INTO vision_settings (key, value) VALUES (?, '1')
@@ -104,7 +109,9 @@ function queryMatrix(db: DB, modelSet: string): RawMatrix {
 export function loadEmbeddings(db: DB, modelSet: string): EmbeddingMatrix {
   const { raw, okIds } = db.transaction(() => {
     // one read transaction: the stamp, the ok photos and the vectors are of the same snapshot
-    const okIds = db.prepare("SELECT id FROM photos WHERE status = 'ok'").pluck().all() as number[];
+    // ok photos whose vector is of their current content (a changed file's old vector is never used)
+    const okIds = db.prepare(`SELECT p.id FROM photos p JOIN embeddings e ON e.photo_id = p.id AND e.model_set = ?
+                              WHERE p.status = 'ok' AND e.photo_hash IS p.hash`).pluck().all(modelSet) as number[];
     const file = matrixCacheFile(db, modelSet);
     const st = db.prepare('SELECT count(*) AS n, max(rowid) AS m FROM embeddings WHERE model_set = ?').get(modelSet) as { n: number; m: number | null };
     const stamp = `${getSetting(db, `gen:${modelSet}`) ?? 0}|${st.n}|${st.m ?? 0}`;
@@ -182,7 +189,7 @@ const TAG_TOP = 3;
 /** Stores a photo's class scores as tags: every score >= 0.05 and the top 3. Replaces its previous tags. */
 export function saveTags(db: DB, photoId: number, modelSet: string, labels: string[], scores: Float32Array): void {
   const order = [...scores.keys()].sort((a, b) => scores[b] - scores[a]);
-  db.prepare('DELETE FROM photo_tags WHERE photo_id = ?').run(photoId);
+  db.prepare('DELETE FROM photo_tags WHERE photo_id = ? AND model_set = ?').run(photoId, modelSet);
   const ins = db.prepare('INSERT OR REPLACE INTO photo_tags (photo_id, tag, score, model_set) VALUES (?, ?, ?, ?)');
   order.forEach((k, rank) => {
     if (k < labels.length && (rank < TAG_TOP || scores[k] >= TAG_MIN)) ins.run(photoId, labels[k], scores[k], modelSet);
@@ -193,7 +200,7 @@ export interface TagScore { tag: string; score: number; photos: number }
 
 /** A photo's tags, best first. */
 export function photoTags(db: DB, photoId: number): { tag: string; score: number }[] {
-  return db.prepare('SELECT tag, score FROM photo_tags WHERE photo_id = ? ORDER BY score DESC').all(photoId) as { tag: string; score: number }[];
+  return db.prepare('SELECT tag, score FROM photo_tags WHERE photo_id = ? AND model_set IS ? ORDER BY score DESC').all(photoId, currentModelSet(db)) as { tag: string; score: number }[];
 }
 
 /**
@@ -203,9 +210,10 @@ export function photoTags(db: DB, photoId: number): { tag: string; score: number
 export function topTags(db: DB, photoIds: number[], limit = 5): TagScore[] {
   if (!photoIds.length) return [];
   const sums = new Map<string, { s: number; n: number }>();
-  const q = db.prepare('SELECT tag, score FROM photo_tags WHERE photo_id = ?').raw();
+  const q = db.prepare('SELECT tag, score FROM photo_tags WHERE photo_id = ? AND model_set IS ?').raw();
+  const ms = currentModelSet(db);
   for (const id of photoIds) {
-    for (const [tag, score] of q.all(id) as [string, number][]) {
+    for (const [tag, score] of q.all(id, ms) as [string, number][]) {
       const t = sums.get(tag) ?? { s: 0, n: 0 };
       t.s += score; if (score >= 0.5) t.n++;
       sums.set(tag, t);
