@@ -37,6 +37,12 @@ const paths = {
 let mainWindow: BrowserWindow | null = null;
 let engine: EngineProcess | null = null;
 
+// In dev, the engine's SQLite binding built for Electron by `npm start` (scripts/electron-native.mjs); the
+// utility process inherits this environment. A packaged app's modules are rebuilt by electron-builder.
+if (!app.isPackaged && !process.env.SIFT_SQLITE_BINDING) {
+  process.env.SIFT_SQLITE_BINDING = path.join(app.getAppPath(), 'node_modules', '.sift-electron', 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+}
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {

@@ -33,7 +33,7 @@ describe('main checks every call', () => {
       ['library.photo', { id: 1.5 }, /id/],
       ['library.photos', { offset: -1 }, /offset/],
       ['library.addRoot', { path: '' }, /path/],
-      ['library.addRoot', 'not an object', /input/],
+      ['library.addRoot', 'not an object', /\(input\)/],
     ] as const;
     for (const [name, input, field] of bad) {
       const r = checkCall(name, input);

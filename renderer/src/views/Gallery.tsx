@@ -23,6 +23,9 @@ export function usePages(source: PhotoSource) {
   const [provisional, setProvisional] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const gen = useRef(0);
+  /** the rows the grid shows now: a reset (label change, undo) refetches them, not only the first page */
+  const visible = useRef<[number, number]>([0, 0]);
+  const ensureRef = useRef<(start: number, end: number) => void>(() => {});
 
   const reset = useCallback(() => {
     const g = ++gen.current;
@@ -40,10 +43,13 @@ export function usePages(source: PhotoSource) {
     // the exact count (library.status at 100k: 150-300 ms of engine time) is not needed for the first screen
     afterFirstPaint(() => source.count()).then((n) => { if (g === gen.current) { setCount(n); setError(null); setVersion((v) => v + 1); } })
       .catch((e: Error) => { if (g === gen.current) { setError(e.message); setCount(0); } });
+    const [vs, ve] = visible.current;
+    if (ve >= PAGE) ensureRef.current(vs, ve);
   }, [source]);
   useEffect(() => { setCount(null); setProvisional(null); reset(); }, [reset]);
 
   const ensure = useCallback((start: number, end: number) => {
+    visible.current = [start, end];
     const g = gen.current;
     for (let p = Math.floor(start / PAGE); p <= Math.floor(end / PAGE); p++) {
       if (cache.current.has(p) || inflight.current.has(p)) continue;
@@ -56,6 +62,7 @@ export function usePages(source: PhotoSource) {
       }).catch((e: Error) => { inflight.current.delete(p); setError(e.message); });
     }
   }, [source]);
+  ensureRef.current = ensure;
 
   const get = useCallback((i: number): Photo | undefined => cache.current.get(Math.floor(i / PAGE))?.[i % PAGE], []);
   /** Photos of [start, end] (loads missing pages). */
@@ -63,7 +70,11 @@ export function usePages(source: PhotoSource) {
     const out: Photo[] = [];
     for (let p = Math.floor(start / PAGE); p <= Math.floor(end / PAGE); p++) {
       let rows = cache.current.get(p);
-      if (!rows) { rows = await source.page(p * PAGE, PAGE); cache.current.set(p, rows); }
+      if (!rows) {
+        const g = gen.current;
+        rows = await source.page(p * PAGE, PAGE);
+        if (g === gen.current) cache.current.set(p, rows);   // a reset meanwhile: do not cache old rows
+      }
       for (let k = 0; k < rows.length; k++) { const i = p * PAGE + k; if (i >= start && i <= end) out.push(rows[k]); }
     }
     return out;

@@ -17,7 +17,7 @@ export function ReviewView() {
   const queue = useLoad(() => call('learn.suggestions', forLabel == null ? { limit: SHOWN } : { label: forLabel, limit: SHOWN }),
     [forLabel], ['labels.changed', 'clusters.changed', 'embeddings.changed']);
   const items = queue.data?.items ?? [];
-  const item: Suggestion | undefined = items[Math.min(pos, Math.max(0, items.length - 1))];
+  const item: Suggestion | undefined = items[Math.max(0, Math.min(pos, items.length - 1))];
   const labelList: LabelInfo[] = labels.data ?? [];
   useEffect(() => { if (pos >= items.length && items.length) setPos(items.length - 1); }, [items.length, pos]);
 
@@ -42,7 +42,7 @@ export function ReviewView() {
       else if (k === 'n' && item?.label) void run(() => call('learn.reject', { label: item.labelId ?? item.label!, photos: [item.photoId] }));
       else if (k === 'u') void run(() => call('learn.undo', {}), 'Undone');
       else if (/^[1-9]$/.test(k) && labelList[Number(k) - 1]) confirm(labelList[Number(k) - 1].id);
-      else if (k === 'arrowright' || k === 'j') setPos((p) => Math.min(items.length - 1, p + 1));
+      else if (k === 'arrowright' || k === 'j') setPos((p) => Math.max(0, Math.min(items.length - 1, p + 1)));
       else if (k === 'arrowleft' || k === 'k') setPos((p) => Math.max(0, p - 1));
       else return;
       e.preventDefault();
