@@ -20,17 +20,17 @@ export interface Port<Out, In> {
 
 export interface ServedEngine extends SiftClient {
   ctx: { thumbsDir: string; dbPath: string; modelsDir: string };
-  close(): void;
+  close(): void | Promise<void>;
 }
 
 /** Utility-process side: answers calls on `port` with `engine`, forwards its events. Returns a stop function. */
-export function serveEngine(engine: ServedEngine, port: Port<FromEngine, ToEngine>, onClose: () => void = () => {}): () => void {
+export function serveEngine(engine: ServedEngine, port: Port<FromEngine, ToEngine>, onClose: () => void = () => {}): () => Promise<void> {
   const offEvents = engine.onEvent((event) => port.post({ kind: 'event', event }));
   const offMessages = port.listen((msg) => {
     if (!msg || typeof msg !== 'object') return;
     if (msg.kind === 'close') {
-      stop();
-      onClose();
+      // exit only after the engine has stopped its jobs and worker pools and closed the database
+      void stop().finally(onClose);
       return;
     }
     if (msg.kind !== 'call' || typeof msg.id !== 'number') return;
@@ -49,12 +49,12 @@ export function serveEngine(engine: ServedEngine, port: Port<FromEngine, ToEngin
   });
   port.post({ kind: 'ready', thumbsDir: engine.ctx.thumbsDir, dbPath: engine.ctx.dbPath, modelsDir: engine.ctx.modelsDir });
   let stopped = false;
-  function stop(): void {
-    if (stopped) return;
+  function stop(): Promise<void> {
+    if (stopped) return Promise.resolve();
     stopped = true;
     offEvents();
     offMessages();
-    engine.close();
+    return Promise.resolve().then(() => engine.close()).catch(() => {});
   }
   return stop;
 }
