@@ -11,7 +11,8 @@ function fmtSecs(s: number | null): string {
 
 export function printSummary(ctx: CliContext, s: IndexSummary): void {
   ctx.out(`${s.cancelled ? 'Cancelled' : 'Done'} in ${s.seconds.toFixed(1)}s: ${s.found} found, ${s.added} new, ${s.unchanged} unchanged, ` +
-    `${s.updated} updated, ${s.moved} moved, ${s.missing} missing, ${s.duplicates} duplicates, ${s.failed.length} failed`);
+    `${s.updated} updated, ${s.moved} moved, ${s.missing} missing, ${s.duplicates} duplicates, ${s.failed.length} failed` +
+    (s.offline ? `, ${s.offline} offline (folder not reachable: left as they are)` : ''));
   for (const st of s.stages) {
     ctx.out(`  stage ${st.id}: ${st.skipped ? `skipped (${st.skipped})` : `${st.done} done, ${st.failed} failed`}`);
   }
@@ -89,8 +90,9 @@ export const registerLibrary: RegisterCommands = (program: Command, ctx: CliCont
       if (opts.json) { ctx.json(st); return; }
       ctx.out(`Database: ${st.dbPath}`);
       ctx.out(`Folders (${st.roots.length}):`);
-      for (const r of st.roots) ctx.out(`  ${r.path}  (${r.photos} photos)`);
-      ctx.out(`Photos: ${st.photos} (${st.ok} ok, ${st.duplicates} duplicates, ${st.missing} missing, ${st.failed} failed, ${st.pending} pending)`);
+      for (const r of st.roots) ctx.out(`  ${r.path}  (${r.photos} photos)${r.offline ? `  NOT REACHABLE: ${r.offline}` : ''}`);
+      ctx.out(`Photos: ${st.photos} (${st.ok} ok, ${st.duplicates} duplicates, ${st.missing} missing, ${st.failed} failed, ${st.pending} pending` +
+        `${st.offline ? `, ${st.offline} offline` : ''})`);
     });
 
   program.command('photos')

@@ -17,7 +17,9 @@ import { createPool, cores } from '../util/workers.ts';
 import type { ProcessResult, ProcessTask, ProcessOk } from '../media/process.ts';
 import type { PhotoStage, StageItem } from './stages.ts';
 import { crawl } from './crawl.ts';
-import { addRoot, listRootRows, type RootRow } from './roots.ts';
+import { addRoot, listRootRows, recordRootDevice, rootOffline, type RootRow } from './roots.ts';
+import { normalizeDuplicates } from './duplicates.ts';
+import { registerCacheUser, thumbnailGc } from './thumbs.ts';
 
 export interface IndexOptions {
   /** Folders to scan (added as roots if new); default: every root. */
@@ -57,9 +59,11 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
   const signal = job.signal;
   setMaxListeners(0, signal); // the crawl, the pool and the stages all listen for cancel
   const summary: IndexSummary = {
-    found: 0, added: 0, unchanged: 0, updated: 0, moved: 0, missing: 0, duplicates: 0,
+    found: 0, added: 0, unchanged: 0, updated: 0, moved: 0, missing: 0, duplicates: 0, offline: 0,
     failed: [], warnings: [], stages: [], cancelled: false, seconds: 0,
   };
+
+  registerCacheUser(ctx.thumbsDir, ctx.dbPath);
 
   // roots
   let roots: RootRow[];
@@ -67,16 +71,29 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
   else roots = listRootRows(db);
   roots = roots.filter((r, i) => roots.findIndex((x) => x.id === r.id) === i);
 
+  // Library folders that cannot be reached now (disconnected drive, unmounted share, empty mount point), scanned or not: their
+  // photos are left exactly as they are (not missing, never matched as moved to an identical copy elsewhere).
+  const offlineRoots = new Map<number, string>(); // root id -> path
+  for (const r of listRootRows(db)) {
+    const why = rootOffline(db, r);
+    if (why === null) continue;
+    offlineRoots.set(r.id, r.path);
+    if (!roots.some((x) => x.id === r.id)) continue;
+    const n = (db.prepare("SELECT COUNT(*) AS n FROM photos WHERE root_id = ? AND status != 'missing'").get(r.id) as { n: number }).n;
+    summary.offline += n;
+    summary.failed.push({ path: r.path, error: `${why}: its ${n} photo${n === 1 ? ' was' : 's were'} left as they are (offline; not marked missing, not moved)` });
+  }
+  const offlinePaths = [...offlineRoots.values()];
+  const isOffline = (c: { path: string; root_id: number | null }) =>
+    (c.root_id !== null && offlineRoots.has(c.root_id)) || offlinePaths.some((d) => under(c.path, d));
+
   // crawl
   job.progress({ phase: 'crawl', done: 0, total: 0 }, true);
   const found = new Map<string, number>(); // path -> root id
-  const unreadableDirs: string[] = [];
+  const unreadableDirs: string[] = [...offlinePaths];
   for (const root of roots) {
-    if (!fs.existsSync(root.path)) {
-      summary.failed.push({ path: root.path, error: 'library folder not found (disconnected drive?); its photos were left as they were' });
-      unreadableDirs.push(root.path);
-      continue;
-    }
+    if (offlineRoots.has(root.id)) continue;
+    recordRootDevice(db, root);
     const c = await crawl(root.path, { excludeDirs: [ctx.dataDir], signal });
     for (const u of c.unreadable) {
       summary.failed.push(u);
@@ -103,7 +120,7 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
   };
   if (found.size > rows.size) startPool();
   const tasks: { path: string; rootId: number; row?: Row }[] = [];
-  const restore: { id: number; status: string }[] = [];
+  const restore: { id: number; status: string; hash: string | null }[] = [];
   const fixRoot: { id: number; rootId: number }[] = [];
   const goneEarly: string[] = [];
   let i = 0;
@@ -120,7 +137,7 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
     const row = rows.get(p);
     if (row && row.size === st.size && row.mtime_ms === Math.floor(st.mtimeMs) && (row.status === 'ok' || row.status === 'failed' || row.status === 'missing')) {
       summary.unchanged++;
-      if (row.status === 'missing') restore.push({ id: row.id, status: row.error ? 'failed' : 'ok' });
+      if (row.status === 'missing') restore.push({ id: row.id, status: row.error ? 'failed' : 'ok', hash: row.hash });
       if (row.status === 'failed' || (row.status === 'missing' && row.error)) summary.failed.push({ path: p, error: row.error ?? 'failed' });
       if (row.warning && row.status !== 'failed') summary.warnings.push({ path: p, warning: row.warning });
       if (row.root_id !== rootId) fixRoot.push({ id: row.id, rootId });
@@ -134,6 +151,8 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
     for (const r of restore) up.run(r.status, now, r.id);
     const ur = db.prepare('UPDATE photos SET root_id = ? WHERE id = ?');
     for (const r of fixRoot) ur.run(r.rootId, r.id);
+    // a photo back from missing is a duplicate of the one promoted while it was away
+    normalizeDuplicates(db, restore.map((r) => r.hash));
   })();
 
   // stages
@@ -167,7 +186,20 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
 
   // decode, hash, thumbnail in the pool
   const movedIds = new Set<number>();
-  const apply = makeApplier(db, found, movedIds, summary);
+  /** A known photo whose file is gone now (so a new file with its hash is that photo, moved): not found by this
+   *  crawl, not already matched, under a reachable, readable folder, and either missing already or not there. */
+  const isGone = (c: { id: number; path: string; status: string; root_id: number | null }): boolean => {
+    if (found.has(c.path) || movedIds.has(c.id) || isOffline(c)) return false;
+    if (unreadableDirs.some((d) => under(c.path, d))) return false;
+    if (c.status === 'missing') return true;
+    try { fs.statSync(c.path); return false; } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' || code === 'ENOTDIR';
+    }
+  };
+  const touched = new Set<string>(); // hashes whose duplicate groups changed
+  let displaced = 0;
+  const apply = makeApplier(db, { movedIds, summary, isGone, touched, onDisplaced: () => { displaced++; } });
   let pendingResults: { task: (typeof tasks)[number]; res: ProcessResult }[] = [];
   let stageQueue: StageItem[] = [];
   let lastFlush = performance.now();
@@ -178,7 +210,12 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
     const batch = pendingResults;
     pendingResults = [];
     lastFlush = performance.now();
-    const ids = db.transaction(() => batch.map((b) => apply(b.task.path, b.task.rootId, b.res)))();
+    const ids = db.transaction(() => {
+      const out = batch.map((b) => apply(b.task.path, b.task.rootId, b.res));
+      normalizeDuplicates(db, touched);
+      touched.clear();
+      return out;
+    })();
     if (stageRuns.length && pixelSize > 0) {
       batch.forEach((b, k) => {
         const id = ids[k];
@@ -244,7 +281,6 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
     }
   }
   await flush();
-  if (tasks.length) await removeStaleTemp(ctx.thumbsDir);
   if (stageQueue.length) { const q = stageQueue; stageQueue = []; await runStages(q, true); }
   job.progress({ phase: 'index', done, total: tasks.length, failed: failedCount }, true);
   summary.cancelled = signal.aborted;
@@ -252,17 +288,25 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
   // missing: indexed under a scanned root, not found now (only after a complete crawl + scan)
   if (!summary.cancelled) {
     const scanned = roots.filter((r) => !unreadableDirs.includes(r.path));
-    const under = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
     const markMissing = db.prepare("UPDATE photos SET status = 'missing', updated_at = ? WHERE id = ?");
-    const gone: number[] = [];
+    const gone: Row[] = [];
     for (const r of rows.values()) {
       if (r.status === 'missing' || found.has(r.path) || movedIds.has(r.id)) continue;
       if (!scanned.some((root) => under(r.path, root.path))) continue;
-      if (unreadableDirs.some((d) => under(r.path, d))) continue;
-      gone.push(r.id);
+      if (unreadableDirs.some((d) => under(r.path, d)) || isOffline(r)) continue;
+      gone.push(r);
     }
-    db.transaction(() => { for (const id of gone) markMissing.run(Date.now(), id); })();
-    summary.missing = gone.length;
+    db.transaction(() => {
+      for (const r of gone) markMissing.run(Date.now(), r.id);
+      // duplicates of a photo gone missing: one of them becomes the original
+      normalizeDuplicates(db, gone.map((r) => r.hash));
+    })();
+    summary.missing = gone.length + displaced;
+    // thumbnails no photo uses any more (removed folders, changed files), and temp files of killed scans
+    await thumbnailGc(db, ctx.thumbsDir, { dbPath: ctx.dbPath });
+  } else {
+    summary.missing = displaced;
+    if (tasks.length) await thumbnailGc(db, ctx.thumbsDir, { tempOnly: true });
   }
 
   // stages over everything that still needs them (photos indexed earlier, stages without pixels)
@@ -283,10 +327,27 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
   return summary;
 }
 
+const under = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+
+interface ApplierState {
+  movedIds: Set<number>;
+  summary: IndexSummary;
+  /** Whether a known photo's file is gone now (its id may be taken by a new file with its hash). */
+  isGone(c: { id: number; path: string; status: string; root_id: number | null }): boolean;
+  /** Hashes whose duplicate groups this result changed (normalised at the end of the batch). */
+  touched: Set<string>;
+  onDisplaced(): void;
+}
+
+/** Where the row of a photo whose path was taken over by another photo goes: a path that no crawled file can
+ *  ever have (the extension `.missing-<id>` is not a photo extension), so the row stays unique and 'missing'. */
+export const displacedPath = (p: string, id: number): string => `${p}.missing-${id}`;
+
 /** Applies one worker result inside a transaction; returns the photo id (null when nothing was recorded). */
-function makeApplier(db: DB, found: Map<string, number>, movedIds: Set<number>, summary: IndexSummary) {
+function makeApplier(db: DB, st: ApplierState) {
+  const { movedIds, summary, isGone, touched } = st;
   const byPath = db.prepare('SELECT id, hash, status FROM photos WHERE path = ?');
-  const byHash = db.prepare('SELECT id, path, status, duplicate_of FROM photos WHERE hash = ? ORDER BY id');
+  const byHash = db.prepare('SELECT id, path, status, duplicate_of, root_id FROM photos WHERE hash = ? ORDER BY id');
   const insert = db.prepare(`INSERT INTO photos (root_id, path, size, mtime_ms, hash, format, width, height, orientation, taken_at,
       gps_lat, gps_lon, camera_make, camera_model, thumb, status, error, warning, duplicate_of, added_at, updated_at)
     VALUES (@root_id, @path, @size, @mtime_ms, @hash, @format, @width, @height, @orientation, @taken_at,
@@ -296,16 +357,20 @@ function makeApplier(db: DB, found: Map<string, number>, movedIds: Set<number>, 
       gps_lon = @gps_lon, camera_make = @camera_make, camera_model = @camera_model, thumb = @thumb, status = @status,
       error = @error, warning = @warning, duplicate_of = @duplicate_of, updated_at = @now WHERE id = @id`);
   const setMissing = db.prepare("UPDATE photos SET status = 'missing', updated_at = ? WHERE id = ?");
+  const displace = db.prepare("UPDATE photos SET path = ?, status = 'missing', updated_at = ? WHERE id = ?");
 
   const okFields = (r: ProcessOk) => ({
     size: r.size, mtime_ms: r.mtimeMs, hash: r.hash, format: r.format, width: r.width, height: r.height,
     orientation: r.meta.orientation, taken_at: r.meta.takenAt, gps_lat: r.meta.gps?.lat ?? null, gps_lon: r.meta.gps?.lon ?? null,
     camera_make: r.meta.make, camera_model: r.meta.model, thumb: r.thumb, status: 'ok', error: null, warning: r.warning,
   });
+  type Cand = { id: number; path: string; status: string; duplicate_of: number | null; root_id: number | null };
+  const touch = (h: string | null | undefined) => { if (h) touched.add(h); };
 
   return (p: string, rootId: number, res: ProcessResult): number | null => {
     const now = Date.now();
     const existing = byPath.get(p) as { id: number; hash: string | null; status: string } | undefined;
+    if (existing) touch(existing.hash);
     if (!res.ok) {
       summary.failed.push({ path: p, error: res.error });
       if (res.gone) {
@@ -321,24 +386,32 @@ function makeApplier(db: DB, found: Map<string, number>, movedIds: Set<number>, 
       return Number(insert.run(row).lastInsertRowid);
     }
     if (res.warning) summary.warnings.push({ path: p, warning: res.warning });
-    const same = (byHash.all(res.hash) as { id: number; path: string; status: string; duplicate_of: number | null }[]).filter((c) => c.path !== p);
+    touch(res.hash);
+    const same = (byHash.all(res.hash) as Cand[]).filter((c) => c.path !== p);
+    // a known photo whose old path is gone = moved/renamed: keep its id (labels, embeddings survive). This comes
+    // first even when the path is known: a photo moved onto the path of another (missing or overwritten) photo
+    // is the moved photo, not a new version of the one that was there.
+    const moved = existing?.hash === res.hash ? undefined : same.find((c) => isGone(c));
+    if (moved) {
+      if (existing) {
+        // the photo that was at this path is gone (overwritten or deleted): it stays, missing, under a free path
+        displace.run(displacedPath(p, existing.id), now, existing.id);
+        st.onDisplaced();
+      }
+      const original = same.find((c) => c.id !== moved.id && c.status === 'ok' && c.duplicate_of === null) ?? null;
+      update.run({ ...okFields(res), root_id: rootId, path: p, duplicate_of: original?.id ?? null, now, id: moved.id });
+      movedIds.add(moved.id);
+      summary.moved++;
+      return moved.id;
+    }
     if (existing) {
       // changed file at a known path (or a retry of a failed / pending one)
-      const original = same.find((c) => c.status === 'ok' && c.duplicate_of === null && c.id < existing.id) ?? null;
+      const original = same.find((c) => c.status === 'ok' && c.duplicate_of === null) ?? null;
       update.run({ ...okFields(res), root_id: rootId, path: p, duplicate_of: original?.id ?? null, now, id: existing.id });
       if (existing.hash === res.hash && existing.status === 'ok') summary.unchanged++;
       else if (existing.status === 'pending') summary.added++;
       else summary.updated++;
       return existing.id;
-    }
-    // a known photo whose old path is gone = moved/renamed: keep its id (labels, embeddings survive)
-    const moved = same.find((c) => !found.has(c.path) && !movedIds.has(c.id) && (c.status === 'missing' || !fs.existsSync(c.path)));
-    if (moved) {
-      const original = same.find((c) => c.id !== moved.id && c.status === 'ok' && c.duplicate_of === null && c.id < moved.id) ?? null;
-      update.run({ ...okFields(res), root_id: rootId, path: p, duplicate_of: original?.id ?? null, now, id: moved.id });
-      movedIds.add(moved.id);
-      summary.moved++;
-      return moved.id;
     }
     const original = same.find((c) => c.status === 'ok' && c.duplicate_of === null) ?? same.find((c) => c.status === 'ok') ?? null;
     const id = Number(insert.run({ ...okFields(res), root_id: rootId, path: p, duplicate_of: original ? (original.duplicate_of ?? original.id) : null, now }).lastInsertRowid);
@@ -346,21 +419,4 @@ function makeApplier(db: DB, found: Map<string, number>, movedIds: Set<number>, 
     if (original) summary.duplicates++;
     return id;
   };
-}
-
-/** Temp files of thumbnails left by a killed scan (never used: final names only appear by rename). Only old
- *  ones, so that another process indexing into the same cache right now is not disturbed. */
-async function removeStaleTemp(thumbsDir: string, maxAgeMs = 10 * 60_000): Promise<void> {
-  const now = Date.now();
-  let dirs: string[];
-  try { dirs = await fs.promises.readdir(thumbsDir); } catch { return; }
-  for (const d of dirs) {
-    let names: string[];
-    try { names = await fs.promises.readdir(path.join(thumbsDir, d)); } catch { continue; }
-    for (const n of names) {
-      if (!n.endsWith('.tmp')) continue;
-      const f = path.join(thumbsDir, d, n);
-      try { if (now - (await fs.promises.stat(f)).mtimeMs > maxAgeMs) await fs.promises.rm(f, { force: true }); } catch { /* gone */ }
-    }
-  }
 }

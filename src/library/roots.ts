@@ -4,8 +4,13 @@ import path from 'node:path';
 import type { DB } from '../store/db.ts';
 import { ApiError } from '../api/errors.ts';
 import type { Photo, RootInfo, LibraryStatus } from '../api/contract/library.ts';
+import { normalizeDuplicates } from './duplicates.ts';
 
-export interface RootRow { id: number; path: string }
+export interface RootRow {
+  id: number; path: string;
+  /** st_dev of the folder when it was last reachable with files in it (null: not known yet). */
+  dev?: string | null;
+}
 
 /** Canonical absolute path of an existing folder (symlinks resolved), or a clear error. */
 export function resolveFolder(p: string): string {
@@ -19,16 +24,61 @@ export function resolveFolder(p: string): string {
 export function addRoot(db: DB, p: string): RootRow {
   const real = resolveFolder(p);
   db.prepare('INSERT OR IGNORE INTO roots (path, added_at) VALUES (?, ?)').run(real, Date.now());
-  return db.prepare('SELECT id, path FROM roots WHERE path = ?').get(real) as RootRow;
+  return db.prepare('SELECT id, path, dev FROM roots WHERE path = ?').get(real) as RootRow;
 }
 
 export function listRootRows(db: DB): RootRow[] {
-  return db.prepare('SELECT id, path FROM roots ORDER BY id').all() as RootRow[];
+  return db.prepare('SELECT id, path, dev FROM roots ORDER BY id').all() as RootRow[];
+}
+
+/** Remembers the device of a folder that is reachable and not empty now (see rootOffline). */
+export function recordRootDevice(db: DB, r: RootRow): void {
+  let dev: string;
+  try {
+    dev = String(fs.statSync(r.path).dev);
+    const d = fs.opendirSync(r.path);
+    try { if (d.readSync() === null) return; } finally { d.closeSync(); }
+  } catch { return; }
+  if (dev !== r.dev) {
+    db.prepare('UPDATE roots SET dev = ? WHERE id = ?').run(dev, r.id);
+    r.dev = dev;
+  }
+}
+
+const countPresent = (db: DB, rootId: number) =>
+  (db.prepare("SELECT COUNT(*) AS n FROM photos WHERE root_id = ? AND status != 'missing'").get(rootId) as { n: number }).n;
+
+/**
+ * Why a library folder cannot be scanned right now, or null when it can. Not reachable: the folder is gone
+ * (a disconnected drive, an unmounted share), is not a folder, cannot be opened, or is the empty mount point of
+ * an unmounted drive: empty, on another device (st_dev) than when it last had files, while photos are indexed
+ * in it. (An emptied folder on the same device is reachable: its photos become missing.) Photos under an
+ * unreachable folder are left as they are: never marked missing, never matched as moved to a copy elsewhere.
+ */
+export function rootOffline(db: DB, r: RootRow): string | null {
+  let st: fs.Stats;
+  try { st = fs.statSync(r.path); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'library folder not found (disconnected drive?)' : `library folder cannot be reached (${code ?? (e as Error).message})`;
+  }
+  if (!st.isDirectory()) return 'library folder is not a folder any more';
+  if (r.dev == null || String(st.dev) === r.dev) return null;
+  let empty: boolean;
+  try {
+    const d = fs.opendirSync(r.path);
+    try { empty = d.readSync() === null; } finally { d.closeSync(); }
+  } catch (e) {
+    return `library folder cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  if (empty) {
+    const n = countPresent(db, r.id);
+    if (n > 0) return `library folder is empty and on another device than before, with ${n} photo${n === 1 ? '' : 's'} indexed in it (drive not mounted?)`;
+  }
+  return null;
 }
 
 export function rootInfo(db: DB, r: RootRow): RootInfo {
-  const n = (db.prepare("SELECT COUNT(*) AS n FROM photos WHERE root_id = ? AND status != 'missing'").get(r.id) as { n: number }).n;
-  return { id: r.id, path: r.path, photos: n };
+  return { id: r.id, path: r.path, photos: countPresent(db, r.id), offline: rootOffline(db, r) };
 }
 
 const under = (p: string, dir: string) => p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
@@ -44,14 +94,18 @@ export function removeRoot(db: DB, p: string): { removed: boolean; photos: numbe
   let n = 0;
   db.transaction(() => {
     const del = db.prepare('DELETE FROM photos WHERE id = ?');
-    for (const ph of db.prepare('SELECT id, path FROM photos WHERE root_id = ? OR path LIKE ?').all(row.id, row.path + '%') as { id: number; path: string }[]) {
+    const hashes: (string | null)[] = [];
+    for (const ph of db.prepare('SELECT id, path, hash FROM photos WHERE root_id = ? OR path LIKE ?').all(row.id, row.path + '%') as { id: number; path: string; hash: string | null }[]) {
       if (!under(ph.path, row.path) && ph.path !== row.path) continue;
       const other = others.find((o) => under(ph.path, o.path));
       if (other) { db.prepare('UPDATE photos SET root_id = ? WHERE id = ?').run(other.id, ph.id); continue; }
       del.run(ph.id);
+      hashes.push(ph.hash);
       n++;
     }
     db.prepare('DELETE FROM roots WHERE id = ?').run(row.id);
+    // duplicates (in other folders) of the removed photos: one of them becomes the original
+    normalizeDuplicates(db, hashes);
   })();
   return { removed: true, photos: n };
 }
@@ -96,12 +150,14 @@ export function getPhoto(db: DB, thumbsDir: string, id: number): Photo {
 }
 
 export function libraryStatus(db: DB, dbPath: string): LibraryStatus {
+  const roots = listRootRows(db).map((r) => rootInfo(db, r));
   const c = db.prepare(`SELECT COUNT(*) AS photos,
       SUM(status = 'ok') AS ok, SUM(status = 'missing') AS missing, SUM(status = 'failed') AS failed,
       SUM(status = 'pending') AS pending, SUM(duplicate_of IS NOT NULL AND status = 'ok') AS duplicates FROM photos`).get() as Record<string, number | null>;
   return {
-    roots: listRootRows(db).map((r) => rootInfo(db, r)),
+    roots,
     photos: c.photos ?? 0, ok: c.ok ?? 0, missing: c.missing ?? 0, failed: c.failed ?? 0, pending: c.pending ?? 0, duplicates: c.duplicates ?? 0,
+    offline: roots.reduce((n, r) => n + (r.offline ? r.photos : 0), 0),
     dbPath,
   };
 }

@@ -38,3 +38,10 @@ export function librarySchema(db: DB): void {
     CREATE INDEX photos_root ON photos(root_id);
   `);
 }
+
+// 005: the device id (st_dev) of each library folder when it was last reachable with files in it. A folder
+// that is empty now *and* on another device than it was is the empty mount point of an unmounted drive: its
+// photos are kept as they are (see rootOffline in roots.ts). NULL for folders not scanned since.
+export function libraryRootDevice(db: DB): void {
+  db.exec('ALTER TABLE roots ADD COLUMN dev TEXT');
+}

@@ -147,7 +147,10 @@ export async function processPhoto(task: ProcessTask): Promise<ProcessResult> {
 
   const rel = thumbRel(hash!);
   const dest = path.join(task.thumbsDir, rel);
-  const needThumb = !fs.existsSync(dest);
+  // a thumbnail already there (a duplicate, a move, a rescan) is reused; touching it tells the cache's garbage
+  // collection (src/library/thumbs.ts) that a row is about to name it
+  let needThumb = false;
+  try { const t = new Date(); fs.utimesSync(dest, t, t); } catch { needThumb = true; }
   try {
     if (task.pixelSize > 0 || needThumb) {
       const r = await render(input, width, height, needThumb ? thumbSize : 0, task.pixelSize);

@@ -2,7 +2,7 @@
 // Each engine part owns its migrations in its own schema.ts. Never edit a migration that has shipped:
 // append a new one.
 import type { DB } from './db.ts';
-import { librarySchema } from '../library/schema.ts';
+import { librarySchema, libraryRootDevice } from '../library/schema.ts';
 import { visionSchema } from '../vision/schema.ts';
 import { learnSchema } from '../learn/schema.ts';
 import { exportSchema } from '../export/schema.ts';
@@ -14,4 +14,5 @@ export const migrations: Migration[] = [
   { name: '002 vision', up: visionSchema },
   { name: '003 learn', up: learnSchema },
   { name: '004 export', up: exportSchema },
+  { name: '005 library: roots.dev (disconnected drives)', up: libraryRootDevice },
 ];

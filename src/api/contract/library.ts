@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { method } from './define.ts';
 
-export interface RootInfo { id: number; path: string; photos: number }
+export interface RootInfo {
+  id: number; path: string; photos: number;
+  /** Why the folder cannot be reached now (disconnected drive, unmounted share...), or null. Its photos are kept as they are. */
+  offline: string | null;
+}
 
 export interface Photo {
   id: number;
@@ -33,6 +37,8 @@ export interface IndexSummary {
   moved: number;
   missing: number;
   duplicates: number;
+  /** Photos under scanned library folders that cannot be reached now (listed in failed): left as they are. */
+  offline: number;
   /** Files (or unreadable folders) that could not be indexed, with the reason. */
   failed: { path: string; error: string }[];
   /** Photos indexed but damaged (decoded partially). */
@@ -51,6 +57,8 @@ export interface LibraryStatus {
   failed: number;
   pending: number;
   duplicates: number;
+  /** Photos under library folders that cannot be reached now (their rows are kept as they are). */
+  offline: number;
   dbPath: string;
 }
 
