@@ -10,8 +10,8 @@ export interface ExportFs {
   /** Hard link: fails with EEXIST when dst exists, EXDEV across devices. */
   link(src: string, dst: string): Promise<void>;
   symlink(target: string, dst: string): Promise<void>;
-  /** Exclusive create + write + fsync (flag 'wx'). */
-  writeFileExcl(file: string, data: string | Uint8Array): Promise<void>;
+  /** Exclusive create + write + fsync (flag 'wx'; no fsync with sync: false). */
+  writeFileExcl(file: string, data: string | Uint8Array, opts?: { sync?: boolean }): Promise<void>;
   unlink(file: string): Promise<void>;
   mkdir(dir: string): Promise<void>;
   rmdir(dir: string): Promise<void>;
@@ -22,6 +22,12 @@ export interface ExportFs {
   lstat(file: string): Promise<fs.Stats | null>;
   fsyncFile(file: string): Promise<void>;
   fsyncDir(dir: string): Promise<void>;
+  /**
+   * Optional fast path: exclusive copy + read back + hash check as one step (in worker threads, see copy.ts).
+   * Resolves to the verified hash; on any failure after the copy was created, the copy is removed. Without it
+   * the export does the same with the primitives above (that is what the fault-injecting tests wrap).
+   */
+  copyVerified?(src: string, dst: string, expectHash: string | null): Promise<string>;
 }
 
 async function fsyncPath(p: string, flags: string): Promise<void> {
@@ -33,19 +39,15 @@ export const nodeFs: ExportFs = {
   copyFileExcl: (src, dst) => fsp.copyFile(src, dst, fs.constants.COPYFILE_EXCL),
   link: (src, dst) => fsp.link(src, dst),
   symlink: (target, dst) => fsp.symlink(target, dst),
-  async writeFileExcl(file, data) {
+  async writeFileExcl(file, data, opts) {
     const fh = await fsp.open(file, 'wx');
-    try { await fh.writeFile(data); await fh.sync(); } finally { await fh.close(); }
+    try { await fh.writeFile(data); if (opts?.sync !== false) await fh.sync(); } finally { await fh.close(); }
   },
   unlink: (f) => fsp.unlink(f),
   mkdir: async (d) => { await fsp.mkdir(d); },
   rmdir: (d) => fsp.rmdir(d),
-  // small files (the usual photo) are read in one synchronous call: several times faster than the promise
-  // version's open/stat/read/close round trips through the thread pool, and short (< 8 MB from the page cache)
-  async readFile(f) {
-    const st = fs.statSync(f);
-    return st.size < 8 << 20 ? fs.readFileSync(f) : fsp.readFile(f);
-  },
+  // asynchronous: a read never blocks the engine's event loop (the copy fast path reads back in its workers)
+  readFile: (f) => fsp.readFile(f),
   readdir: (d) => fsp.readdir(d),
   readlink: (f) => fsp.readlink(f),
   async lstat(f) {

@@ -7,7 +7,9 @@
 // After a kill, 'started' items are repaired from what is on disk (recoverItem), so resume and undo are exact.
 import path from 'node:path';
 import type { DB } from '../store/db.ts';
-import { describeFsError, errCode, hashFile, nodeFs, sameHash, type ExportFs } from './fsops.ts';
+import { describeFsError, errCode, hashFile, sameHash, type ExportFs } from './fsops.ts';
+import { exportFs } from './copy.ts';
+import { EXPORT_MARKER } from '../library/crawl.ts';
 import { Listing, resolveUnit, isIdentical, type Op, type Want } from './resolve.ts';
 
 export interface ItemRow {
@@ -149,8 +151,10 @@ async function removeIfExists(xfs: ExportFs, p: string): Promise<void> {
  * expectHash: what the content must be (verified before the source is deleted).
  */
 async function moveFile(xfs: ExportFs, from: string, to: string, expectHash: string | null): Promise<{ hash: string | null; crossDevice: boolean }> {
+  let linked = false;
   try {
     await xfs.link(from, to);
+    linked = true;
     const a = await xfs.lstat(from), b = await xfs.lstat(to);
     if (!a || !b || a.ino !== b.ino || a.dev !== b.dev) throw new Error(`move verification failed: ${to} is not ${from}`);
     await xfs.fsyncDir(path.dirname(to));
@@ -158,6 +162,7 @@ async function moveFile(xfs: ExportFs, from: string, to: string, expectHash: str
     await xfs.fsyncDir(path.dirname(from)).catch(() => {});
     return { hash: null, crossDevice: false };
   } catch (e) {
+    if (linked && await unlinkAfterFailedMove(xfs, from, to, e) === 'moved') return { hash: null, crossDevice: false };
     const c = errCode(e);
     if (c !== 'EXDEV' && c !== 'EPERM' && c !== 'ENOTSUP' && c !== 'EOPNOTSUPP' && c !== 'EMLINK') throw e;
     if (c === 'EPERM' && await xfs.lstat(to)) throw e;
@@ -179,10 +184,29 @@ async function moveFile(xfs: ExportFs, from: string, to: string, expectHash: str
   }
 }
 
+/**
+ * The link of a move was created but the move could not finish (the source could not be deleted, or the check
+ * failed): while the source is still there (same file), the new link is removed, so the photo stays at its source
+ * only and nothing is left half-moved; throws with a clear message. ('moved' when the source is gone after all.)
+ */
+async function unlinkAfterFailedMove(xfs: ExportFs, from: string, to: string, e: unknown): Promise<'moved'> {
+  const why = describeFsError(e, `deleting ${from}`);
+  const a = await xfs.lstat(from).catch(() => null), b = await xfs.lstat(to).catch(() => null);
+  if (a && b && a.ino === b.ino && a.dev === b.dev) {
+    try { await xfs.unlink(to); } catch (e2) {
+      throw new Error(`the source could not be deleted after linking it to ${to} (${why}), and that link could not be removed either (${describeFsError(e2, `removing ${to}`)}): the photo is at both places`, { cause: e2 });
+    }
+    throw new Error(`not moved: the source could not be deleted after linking it to ${to} (${why}); the link was removed, the photo stays at ${from}`, { cause: e });
+  }
+  if (!a && b && errCode(e) !== undefined) return 'moved';   // the source was deleted after all (a later step failed)
+  throw e;
+}
+
 /** Creates one target (never overwriting) and verifies it. Returns the verified hash (null for links). */
 async function createTarget(xfs: ExportFs, it: ItemRow, dst: string): Promise<string | null> {
   switch (it.op) {
     case 'copy': {
+      if (xfs.copyVerified) return await xfs.copyVerified(it.src!, dst, it.expect_hash);
       await xfs.copyFileExcl(it.src!, dst);
       try {
         const h = await hashFile(xfs, dst);
@@ -282,13 +306,13 @@ function summarize(db: DB, exportId: number, t0: number, error: string | null): 
 export async function runExport(env: RunEnv, exportId: number): Promise<RunSummary> {
   const t0 = performance.now();
   const { db } = env;
-  const xfs = env.fs ?? nodeFs;
+  const xfs = env.fs ?? exportFs;
   const row = getExport(db, exportId);
   const st = effectiveState(db, row);
   if (!['planned', 'interrupted', 'cancelled', 'failed', 'done'].includes(st)) {
     throw new ExportError(`Export ${exportId} cannot be run: it is ${st}`);
   }
-  if (st === 'done' && !(db.prepare(`SELECT 1 FROM export_items WHERE export_id = ? AND state IN ('pending','started') LIMIT 1`).get(exportId))) {
+  if (st === 'done' && !(db.prepare(`SELECT 1 FROM export_items WHERE export_id = ? AND state IN ('pending','started','failed') LIMIT 1`).get(exportId))) {
     return summarize(db, exportId, t0, null);
   }
   const j = new Journal(db);
@@ -320,6 +344,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
     // names this export already holds are reserved (they are on disk, or about to be)
     for (const it of items) if (it.dst && (it.state === 'done' || it.state === 'started' || it.state === 'pending')) listing.reserve(path.dirname(it.dst), path.basename(it.dst), it.dst_hash ?? it.expect_hash);
     const knownDirs = new Set<string>();
+    if (todo.length) fatal = await writeMarker(xfs, j, row, knownDirs);
     let done = 0, failedCount = 0;
     const total = todo.length;
     env.progress?.({ phase: 'export', done: 0, total }, true);
@@ -412,7 +437,8 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
 
     // batches of placements: phase A resolves them and commits their intents in ONE transaction; phase B
     // creates the files, several groups at a time (the placements of one photo in order)
-    const conc = Math.max(1, env.concurrency ?? 8);
+    // the worker copies are batched per turn of the event loop: many files in flight feed them in bigger batches
+    const conc = Math.max(1, env.concurrency ?? (xfs.copyVerified ? 64 : 8));
     const BATCH = 64;
     let gi = 0;
     try {
@@ -424,7 +450,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
         j.tx(() => intents.forEach((f) => f()));
         let next = 0;
         const settled = await Promise.allSettled(Array.from({ length: Math.min(conc, batch.length) }, async () => {
-          while (next < batch.length && !fatal) {
+          while (next < batch.length && !fatal && !env.signal?.aborted) {
             const g = batch[next++];
             // a worker never rejects early: Promise.all must only settle when every in-flight file is finished
             try { for (const u of g) await execUnit(u); } catch (e) { if (e instanceof Abort) return; throw e; }
@@ -452,6 +478,46 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
   return summarize(db, exportId, t0, fatal);
 }
 
+/**
+ * Marks the destination as an export folder with a small `.sift-export` file (the library scan skips folders
+ * holding one, so exporting inside a library root does not index the copies). Written once, exclusively (an
+ * existing marker is kept as is), before the first file. A full, over-quota or read-only disk stops the export
+ * (returns the message); other failures only leave the folder unmarked.
+ */
+async function writeMarker(xfs: ExportFs, j: Journal, row: ExportRow, knownDirs: Set<string>): Promise<string | null> {
+  const file = path.join(row.dest, EXPORT_MARKER);
+  const content = JSON.stringify({
+    sift: 'export', exportId: row.id, createdAt: new Date(row.created_at).toISOString(), mode: row.mode,
+    about: 'Sift exported photos into this folder; Sift does not index folders holding this file.',
+    undo: `sift export --undo ${row.id}   (or "Undo last export" in the app); undo removes this file with the export`,
+  }, null, 2) + '\n';
+  try {
+    await ensureDir(xfs, j, row.id, row.dest, knownDirs);
+    await xfs.writeFileExcl(file, content, { sync: false });
+  } catch (e) {
+    const c = errCode(e);
+    if (c === 'ENOSPC' || c === 'EDQUOT' || c === 'EROFS') return describeFsError(e, `writing ${file}`);
+  }
+  return null;
+}
+
+/**
+ * Removes the destination's marker after an undo, only when it is one Sift wrote (our JSON, naming an export into
+ * this folder) and no other export still has files in this folder.
+ */
+async function removeMarker(xfs: ExportFs, db: DB, row: ExportRow): Promise<void> {
+  const file = path.join(row.dest, EXPORT_MARKER);
+  let m: { sift?: unknown; exportId?: unknown };
+  try { m = JSON.parse((await xfs.readFile(file)).toString('utf8')); } catch { return; }
+  if (m?.sift !== 'export' || typeof m.exportId !== 'number') return;
+  const owner = db.prepare(`SELECT dest FROM exports WHERE id = ?`).get(m.exportId) as { dest: string } | undefined;
+  if (owner?.dest !== row.dest) return;
+  const live = db.prepare(`SELECT 1 FROM export_items i JOIN exports e ON e.id = i.export_id
+    WHERE e.dest = ? AND e.id != ? AND i.state IN ('done', 'started', 'undoing') LIMIT 1`).get(row.dest, row.id);
+  if (live) return;
+  await removeIfExists(xfs, file);
+}
+
 /** Maps the photo's resolved name to a sidecar's name, from the names wanted in the plan. */
 function nameMapper(photoWant: string, itemWant: string): (photoName: string) => string {
   if (itemWant === photoWant) return (n) => n;
@@ -466,7 +532,7 @@ function nameMapper(photoWant: string, itemWant: string): (photoName: string) =>
 export async function undoExport(env: RunEnv, exportId: number): Promise<UndoSummary> {
   const t0 = performance.now();
   const { db } = env;
-  const xfs = env.fs ?? nodeFs;
+  const xfs = env.fs ?? exportFs;
   const row = getExport(db, exportId);
   const st = effectiveState(db, row);
   if (st === 'running' || st === 'undoing') throw new ExportError(`Export ${exportId} is ${st} right now; cancel it first`);
@@ -492,6 +558,7 @@ export async function undoExport(env: RunEnv, exportId: number): Promise<UndoSum
         failed.push({ path: it.dst ?? '', error: describeFsError(e, `undoing ${it.dst}`) });
       }
     }
+    if (!env.signal?.aborted && !failed.length && !kept.length) await removeMarker(xfs, db, row).catch(() => {});
     // folders this export created, deepest first, only when empty
     const dirs = (db.prepare(`SELECT path FROM export_dirs WHERE export_id = ?`).all(exportId) as { path: string }[]).map((d) => d.path).sort((a, b) => b.length - a.length);
     for (const d of dirs) {

@@ -6,7 +6,8 @@ import { runExport, undoExport } from '../../src/export/run.ts';
 import { readXmpSubjects } from '../../src/export/xmp.ts';
 import { sanitizeSegment, renderTemplate, templateError } from '../../src/export/names.ts';
 import { Engine } from '../../src/api/engine.ts';
-import { assertNothingLost, faultyFs, hash, listFiles, makeLib, mountTmpfs, newDb, remount, snapshot, tmp } from './helpers.ts';
+import { CopyWorkers, workerFs, type WorkerFault } from '../../src/export/copy.ts';
+import { assertNothingLost, faultyFs, hash, listFiles, MARKED, makeLib, marker, mountTmpfs, newDb, remount, snapshot, tmp, withMarker } from './helpers.ts';
 
 const opts = (to: string, o: Partial<ExportOptions> = {}): ExportOptions =>
   ({ to, mode: 'copy', template: '{label}', unlabeled: 'folder', unsortedName: 'Unsorted', keywords: false, ...o });
@@ -102,6 +103,7 @@ describe('copy export', () => {
     expect(fs.readFileSync(path.join(dest, 'Dogs/IMG_2 (1).CR2'), 'utf8')).toBe('raw bytes');
     expect(readXmpSubjects(fs.readFileSync(path.join(dest, 'Cats/IMG_1.JPG.xmp'), 'utf8'))).toEqual(['Cats', 'Pets']);
     expect(sum.identical).toBe(1);
+    expect(marker(dest)).toMatchObject({ sift: 'export', exportId: plan.exportId, undo: expect.stringContaining(`--undo ${plan.exportId}`) });
     assertNothingLost(before, src, dest, { allowMoved: false });
     expect(snapshot(src)).toEqual(new Map([...before].filter(([p]) => p.startsWith(src))));   // originals untouched
 
@@ -111,6 +113,7 @@ describe('copy export', () => {
     expect(undo.kept.map((k) => path.relative(dest, k.path))).toEqual(['Cats/IMG_1.JPG']);
     expect(listFiles(dest)).toEqual(['Cats/IMG_1.JPG', 'Dogs/IMG_2.JPG', 'Pets/IMG_1.JPG']);
     expect(fs.existsSync(path.join(dest, 'Unsorted'))).toBe(false);          // folders it created are removed when empty
+    expect(marker(dest)?.exportId).toBe(plan.exportId);                     // a copy was kept there: still marked
     assertNothingLost(before, src, dest, { allowMoved: false });
     await expect(undoExport({ db }, plan.exportId)).rejects.toThrow(/already undone/);
     db.close();
@@ -203,11 +206,11 @@ describe('faults', () => {
       const sum = await runExport({ db, fs: xfs }, plan.exportId);
       expect(sum.state).toBe('failed');
       expect(sum.error).toMatch(/disk full/);
-      expect(sum.pending).toBeGreaterThan(0);
+      expect(sum.created + sum.moved).toBeLessThan(12);
       assertNothingLost(before, src, dest, { allowMoved: mode === 'move' });
       // no partial file: everything under dest is a complete copy of a source
       const srcHashes = new Set(before.values());
-      for (const [p, h] of snapshot(dest)) expect(srcHashes.has(h), p).toBe(true);
+      for (const [p, h] of snapshot(dest)) expect(h === MARKED || srcHashes.has(h), p).toBe(true);
       if (un) remount(dest, 'size=64m'); else writes = -1e9;
       const res = await runExport({ db, fs: xfs }, plan.exportId);
       expect(res.state).toBe('done');
@@ -266,7 +269,128 @@ describe('faults', () => {
     const plan = await planExport(db, opts(dest, { mode: 'move' }), xfs);
     const sum = await runExport({ db, fs: { ...xfs, link: async () => { throw Object.assign(new Error('x'), { code: 'EXDEV' }); } } }, plan.exportId);
     expect(sum.failed[0].error).toMatch(/verification failed/);
+    expect(snapshot(src, dest)).toEqual(withMarker(before, dest));
+    db.close();
+  });
+});
+
+describe('worker copy path (copy + read back + hash in worker threads)', () => {
+  const workers: CopyWorkers[] = [];
+  afterAll(async () => { for (const w of workers) await w.close(); });
+  const withFaults = (faults: WorkerFault[]) => {
+    const w = new CopyWorkers({ threads: 2, faults });
+    workers.push(w);
+    return workerFs(w);
+  };
+
+  it('a copy corrupted in the worker is caught by its hash check and removed; the other photos are exported', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, [{ rel: '1.jpg', labels: ['A'] }, { rel: '2.jpg', labels: ['A'] }, { rel: '3.jpg', labels: ['A'] }]);
+    const before = snapshot(src, dest);
+    const xfs = withFaults([{ at: 'corrupt', match: '2.jpg' }]);
+    const plan = await planExport(db, opts(dest), xfs);
+    const sum = await runExport({ db, fs: xfs }, plan.exportId);
+    expect(sum.state).toBe('done');
+    expect(sum.failedTotal).toBe(1);
+    expect(sum.failed[0]).toMatchObject({ src: path.join(src, '2.jpg'), error: expect.stringMatching(/verification failed/) });
+    expect(listFiles(dest)).toEqual(['A/1.jpg', 'A/3.jpg']);
+    assertNothingLost(before, src, dest, { allowMoved: false });
+    // resumed without the fault: the failed photo is retried and exported
+    const res = await runExport({ db }, plan.exportId);
+    expect(res, JSON.stringify(res)).toMatchObject({ state: 'done', failedTotal: 0, created: 3 });
+    expect(listFiles(dest)).toEqual(['A/1.jpg', 'A/2.jpg', 'A/3.jpg']);
+    await undoExport({ db }, plan.exportId);
     expect(snapshot(src, dest)).toEqual(before);
+    db.close();
+  });
+
+  it('disk full in the worker stops the export (state failed, resumable); a read-back error removes the copy', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, Array.from({ length: 10 }, (_, i) => ({ rel: `p${i}.jpg`, labels: ['L'] })));
+    const before = snapshot(src, dest);
+    const plan = await planExport(db, opts(dest));
+    const full = await runExport({ db, fs: withFaults([{ at: 'copy', match: 'p3.jpg', code: 'ENOSPC' }]) }, plan.exportId);
+    expect(full.state).toBe('failed');
+    expect(full.error).toMatch(/^disk full while exporting .*p3\.jpg/);
+    expect(fs.existsSync(path.join(dest, 'L', 'p3.jpg'))).toBe(false);
+    assertNothingLost(before, src, dest, { allowMoved: false });
+    const eio = await runExport({ db, fs: withFaults([{ at: 'read', match: 'p3.jpg', code: 'EIO' }]) }, plan.exportId);
+    expect(eio.failedTotal).toBe(1);
+    expect(eio.failed[0].error).toMatch(/EIO/);
+    expect(fs.existsSync(path.join(dest, 'L', 'p3.jpg'))).toBe(false);     // created, then removed: the read-back failed
+    const res = await runExport({ db }, plan.exportId);
+    expect(res).toMatchObject({ state: 'done', failedTotal: 0, created: 10 });
+    for (const [p, h] of snapshot(path.join(dest, 'L'))) expect(h).toBe(before.get(path.join(src, path.basename(p))));
+    await undoExport({ db }, plan.exportId);
+    expect(snapshot(src, dest)).toEqual(before);
+    db.close();
+  });
+});
+
+describe('move: the source cannot be deleted after the link', () => {
+  it('removes the new link, keeps the photo at its source, fails it with a clear error; undo restores the exact trees', async () => {
+    for (const code of ['EACCES', 'EPERM']) {
+      const dir = tmp(); const db = newDb(dir);
+      const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+      const lib = await makeLib(db, src, [{ rel: 'a/1.jpg', labels: ['A'] }, { rel: 'a/2.jpg', labels: ['A'] }]);
+      fs.writeFileSync(path.join(src, 'a', '2.xmp'), 'sidecar');
+      const before = snapshot(src, dest);
+      const xfs = faultyFs((op, args) => (op === 'unlink' && args[0] === lib[1].path ? code : null));
+      const plan = await planExport(db, opts(dest, { mode: 'move' }), xfs);
+      const sum = await runExport({ db, fs: xfs }, plan.exportId);
+      expect(sum.state).toBe('done');
+      expect(sum.moved).toBe(1);
+      expect(sum.failedTotal).toBe(2);                                       // the photo, and its sidecar with it
+      expect(sum.failed[0].error).toMatch(/not moved: the source could not be deleted after linking it to .*2\.jpg \(permission denied while deleting .*\); the link was removed, the photo stays at/);
+      expect(sum.failed[1].error).toMatch(/its photo failed/);
+      expect(listFiles(dest)).toEqual(['A/1.jpg']);                          // no second name left for 2.jpg
+      expect(fs.statSync(lib[1].path).nlink).toBe(1);
+      expect((db.prepare(`SELECT path FROM photos WHERE id = ?`).get(lib[1].id) as { path: string }).path).toBe(lib[1].path);
+      assertNothingLost(before, src, dest, { allowMoved: true });
+      const undo = await undoExport({ db, fs: xfs }, plan.exportId);
+      expect(undo).toMatchObject({ state: 'undone', movedBack: 1, failed: [], kept: [] });
+      expect(snapshot(src, dest)).toEqual(before);
+      db.close();
+    }
+  });
+});
+
+describe('export marker (.sift-export)', () => {
+  it('marks the destination before the first file, keeps an existing marker, and is removed by the undo of the last export there', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out'); const mine = path.join(dir, 'mine');
+    await makeLib(db, src, [{ rel: '1.jpg', labels: ['A'] }, { rel: '2.jpg', labels: ['B'] }]);
+    const before = snapshot(src, dest, mine);
+    const p1 = await planExport(db, opts(dest));
+    expect(fs.existsSync(dest)).toBe(false);                                // the plan writes nothing, not even the marker
+    const r1 = await runExport({ db }, p1.exportId);
+    expect(r1.created).toBe(2);
+    expect(marker(dest)).toMatchObject({ sift: 'export', exportId: p1.exportId });
+    // a second export into the same folder (another template): the first one's marker stays
+    const p2 = await planExport(db, opts(dest, { template: 'by-label/{label}' }));
+    await runExport({ db }, p2.exportId);
+    expect(marker(dest)?.exportId).toBe(p1.exportId);
+    await undoExport({ db }, p1.exportId);                                  // the second export still has files there
+    expect(marker(dest)?.exportId).toBe(p1.exportId);
+    expect(listFiles(dest)).toEqual(['by-label/A/1.jpg', 'by-label/B/2.jpg']);
+    await undoExport({ db }, p2.exportId);                                  // the last one: the marker goes
+    expect(fs.readdirSync(dest)).toEqual([]);
+    // a folder that existed before the export keeps existing; a marker Sift did not write is never removed
+    fs.mkdirSync(mine);
+    const p3 = await planExport(db, opts(mine));
+    await runExport({ db }, p3.exportId);
+    expect(marker(mine)?.exportId).toBe(p3.exportId);
+    await undoExport({ db }, p3.exportId);
+    expect(fs.readdirSync(mine)).toEqual([]);
+    fs.writeFileSync(path.join(mine, '.sift-export'), 'made by hand');
+    const p4 = await planExport(db, opts(mine));
+    await runExport({ db }, p4.exportId);
+    await undoExport({ db }, p4.exportId);
+    expect(fs.readFileSync(path.join(mine, '.sift-export'), 'utf8')).toBe('made by hand');
+    fs.rmSync(path.join(mine, '.sift-export'));
+    expect(snapshot(src, dest, mine)).toEqual(before);
     db.close();
   });
 });

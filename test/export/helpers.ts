@@ -57,7 +57,11 @@ export function newDb(dir: string): DB {
   return openDb(path.join(dir, 'sift.db'));
 }
 
-/** path -> content hash (symlinks: '->target') of every file under the roots. */
+export const MARKER = '.sift-export';
+/** What snapshot() records for an export marker: its presence, not its content (which names the export id). */
+export const MARKED = '(sift export marker)';
+
+/** path -> content hash (symlinks: '->target') of every file under the roots (an export marker: MARKED). */
 export function snapshot(...roots: string[]): Map<string, string> {
   const m = new Map<string, string>();
   const walk = (d: string) => {
@@ -65,6 +69,7 @@ export function snapshot(...roots: string[]): Map<string, string> {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
+      else if (e.name === MARKER && e.isFile()) m.set(p, MARKED);
       else if (e.isSymbolicLink()) m.set(p, '->' + fs.readlinkSync(p));
       else if (e.isFile()) m.set(p, hash(fs.readFileSync(p)));
     }
@@ -73,8 +78,19 @@ export function snapshot(...roots: string[]): Map<string, string> {
   return m;
 }
 
+/** The files under root, relative, sorted; without the export marker at the root (see hasMarker). */
 export function listFiles(root: string): string[] {
-  return [...snapshot(root).keys()].map((p) => path.relative(root, p)).sort();
+  return [...snapshot(root).keys()].map((p) => path.relative(root, p)).filter((p) => p !== MARKER).sort();
+}
+
+/** The destination's export marker, parsed (null when there is none). */
+export function marker(dest: string): { sift: string; exportId: number; createdAt: string; undo: string } | null {
+  try { return JSON.parse(fs.readFileSync(path.join(dest, MARKER), 'utf8')); } catch { return null; }
+}
+
+/** before, plus the export marker at dest (what a destination looks like after a run that was not undone). */
+export function withMarker(before: Map<string, string>, dest: string): Map<string, string> {
+  return new Map([...before, [path.join(dest, MARKER), MARKED]]);
 }
 
 /**

@@ -1,10 +1,11 @@
 // Child process for the kill -9 tests: runs (or undoes) ONE export from the journal, and SIGKILLs itself right
 // before its n-th file-system operation (optionally after writing half of a copy, as a kill in mid-copy would).
-// argv: dbPath exportId run|undo killAt(0 = never) partial(0|1) exdev(0|1)
+// argv: dbPath exportId run|undo killAt(0 = never: the parent kills it on a timer) partial(0|1) exdev(0|1)
 import fs from 'node:fs';
 import { openDb } from '../../src/store/db.ts';
 import { nodeFs, type ExportFs } from '../../src/export/fsops.ts';
 import { runExport, undoExport } from '../../src/export/run.ts';
+import { exportFs } from '../../src/export/copy.ts';
 
 const [dbPath, idArg, action, killAtArg, partialArg, exdevArg] = process.argv.slice(2);
 const killAt = Number(killAtArg);
@@ -27,7 +28,8 @@ for (const k of Object.keys(nodeFs) as (keyof ExportFs)[]) {
 }
 const db = openDb(dbPath);
 process.stdout.write('ready\n');
-const env = { db, fs: xfs };
+// killed by the parent on a timer (killAt 0): the real default file system, copies verified in worker threads
+const env = { db, fs: killAt === 0 && exdevArg !== '1' ? exportFs : xfs };
 const out = action === 'undo' ? await undoExport(env, Number(idArg)) : await runExport(env, Number(idArg));
 process.stdout.write(JSON.stringify({ ops: n, state: out.state }) + '\n');
 db.close();

@@ -2,6 +2,7 @@ import type { EngineContext, Handlers } from '../context.ts';
 import type { ExportInfo, ExportMode, ExportPlan } from '../contract/export.ts';
 import { ApiError } from '../errors.ts';
 import { planExport, PlanError, type ExportOptions } from '../../export/plan.ts';
+import { CopyWorkers, workerFs } from '../../export/copy.ts';
 import { ExportError, effectiveState, type RunSummary, type UndoSummary, getExport, listExports, runExport, undoExport } from '../../export/run.ts';
 
 type K = 'export.plan' | 'export.run' | 'export.resume' | 'export.undo' | 'export.list';
@@ -13,18 +14,23 @@ function apiErr(e: unknown): never {
 }
 
 export function exportHandlers(ctx: EngineContext): Handlers<K> {
+  // this engine's copy workers (started by the first plan, so they are ready when it runs; closed with the engine)
+  const workers = new CopyWorkers();
+  const xfs = workerFs(workers);
+  ctx.onClose(() => workers.close());
   const changed = (mode: string) => {
     ctx.emit({ type: 'exports.changed' });
     if (mode === 'move') ctx.emit({ type: 'library.changed' });
   };
   const plan = async (o: ExportOptions): Promise<ExportPlan> => {
-    try { return await planExport(ctx.db, o); } catch (e) { return apiErr(e); } finally { ctx.emit({ type: 'exports.changed' }); }
+    workers.warm();
+    try { return await planExport(ctx.db, o, xfs); } catch (e) { return apiErr(e); } finally { ctx.emit({ type: 'exports.changed' }); }
   };
   const run = async (exportId: number, jobId: string | undefined, kind: 'export' | 'export.undo') => {
     const mode = (() => { try { return getExport(ctx.db, exportId).mode; } catch (e) { return apiErr(e); } })();
     try {
       return await ctx.jobs.run<RunSummary | UndoSummary>(kind, jobId, (job) => {
-        const env = { db: ctx.db, signal: job.signal, progress: job.progress };
+        const env = { db: ctx.db, fs: xfs, signal: job.signal, progress: job.progress };
         return kind === 'export' ? runExport(env, exportId) : undoExport(env, exportId);
       });
     } catch (e) { return apiErr(e); } finally { changed(mode); }

@@ -1,0 +1,139 @@
+// The copy fast path of the export: exclusive copy + read back + xxh3 verification of each file, done as ONE
+// synchronous sequence inside worker threads (copy.worker.ts), many files per task. The engine's thread only
+// journals: it never waits on a file read, and a file costs one message instead of several thread-pool round trips
+// (copyFile, open, fstat, read, close).
+//
+// The sequence itself is copyVerifySync below (run in the workers); runExport calls it through
+// ExportFs.copyVerified, so the journal rules are unchanged: the item is journaled 'started' before the worker
+// creates the file, and 'done' after the verified hash came back. Faults can be injected into the worker
+// (WorkerFault: an errno on the copy or the read-back, or a corrupted copy) to test this exact code path.
+import fs from 'node:fs';
+import type { Piscina } from 'piscina';
+import { createPool, cores } from '../util/workers.ts';
+import { hashBuffer, nodeFs, sameHash, type ExportFs } from './fsops.ts';
+
+export interface CopyJob { src: string; dst: string; expectHash: string | null }
+export type CopyResult = { hash: string } | { error: { code?: string; message: string } };
+
+/** A fault injected in the worker, for tests: matched against the job's source or target path (substring). */
+export interface WorkerFault {
+  /** copy: the exclusive copy fails with `code` (nothing created); read: the read-back fails after the copy was
+   *  created; corrupt: the copy gets a byte appended before it is read back (verification must catch it). */
+  at: 'copy' | 'read' | 'corrupt';
+  match: string;
+  code?: string;
+}
+
+export interface CopyTask { jobs: CopyJob[]; faults?: WorkerFault[] }
+
+function errnoError(code: string, what: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: injected fault, ${what}`), { code });
+}
+
+/**
+ * Exclusive copy (COPYFILE_EXCL: never overwrites; a failed copy is removed by libuv), then the copy is read back
+ * and hashed: it must equal the expected hash (the index's), or the source as it is now (changed since it was
+ * indexed). Any failure after the copy was created removes it. Synchronous: only ever called in a worker thread.
+ */
+export function copyVerifySync(job: CopyJob, faults: WorkerFault[] = []): CopyResult {
+  const hit = (at: WorkerFault['at']) => faults.find((f) => f.at === at && (job.src.includes(f.match) || job.dst.includes(f.match))) ?? null;
+  try {
+    const f = hit('copy');
+    if (f) throw errnoError(f.code ?? 'EIO', `copyFile '${job.dst}'`);
+    fs.copyFileSync(job.src, job.dst, fs.constants.COPYFILE_EXCL);
+  } catch (e) { return { error: errInfo(e) }; }
+  try {
+    if (hit('corrupt')) fs.appendFileSync(job.dst, 'x');
+    const f = hit('read');
+    if (f) throw errnoError(f.code ?? 'EIO', `readFile '${job.dst}'`);
+    const h = hashBuffer(fs.readFileSync(job.dst));
+    if (sameHash(h, job.expectHash)) return { hash: h };
+    // the source may have changed since it was indexed: compare with the source as it is now
+    if (sameHash(h, hashBuffer(fs.readFileSync(job.src)))) return { hash: h };
+    throw new Error(`verification failed: the copy differs from ${job.src}`);
+  } catch (e) {
+    try { fs.unlinkSync(job.dst); } catch { /* already gone */ }
+    return { error: errInfo(e) };
+  }
+}
+
+function errInfo(e: unknown): { code?: string; message: string } {
+  const err = e as NodeJS.ErrnoException;
+  return { code: typeof err?.code === 'string' ? err.code : undefined, message: String(err?.message ?? e) };
+}
+
+export function resultError(r: { error: { code?: string; message: string } }): Error {
+  return Object.assign(new Error(r.error.message), r.error.code ? { code: r.error.code } : {});
+}
+
+/**
+ * A small pool of copy workers with a micro-batcher: the copies requested in one turn of the event loop are sent
+ * as a few tasks (about two per thread, so a thread has the next batch while the engine journals the last one).
+ */
+export class CopyWorkers {
+  private pool: Piscina | null = null;
+  private queue: { job: CopyJob; resolve: (h: string) => void; reject: (e: Error) => void }[] = [];
+  private scheduled = false;
+  private closed = false;
+  readonly threads: number;
+  constructor(private opts: { threads?: number; faults?: WorkerFault[]; maxPerTask?: number } = {}) {
+    this.threads = Math.max(1, opts.threads ?? Math.min(4, cores()));
+  }
+
+  private get(): Piscina {
+    if (this.closed) throw new Error('the export copy workers are closed');
+    if (!this.pool) {
+      this.pool = createPool(new URL('./copy.worker.ts', import.meta.url), { threads: this.threads, idleTimeout: 60_000 });
+      this.pool.on('error', () => undefined);
+    }
+    return this.pool;
+  }
+
+  /** Starts every thread now (module loading takes a while), so that the first copies do not wait for it. */
+  warm(): void {
+    if (this.pool || this.closed) return;
+    const p = this.get();
+    for (let i = 0; i < this.threads; i++) void p.run({ jobs: [] } satisfies CopyTask).catch(() => undefined);
+  }
+
+  copyVerified(job: CopyJob): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      if (!this.scheduled) { this.scheduled = true; setImmediate(() => this.flush()); }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const q = this.queue;
+    this.queue = [];
+    if (!q.length) return;
+    let pool: Piscina;
+    try { pool = this.get(); } catch (e) { for (const x of q) x.reject(e as Error); return; }
+    const per = Math.max(1, Math.min(this.opts.maxPerTask ?? 32, Math.ceil(q.length / (this.threads * 2))));
+    for (let i = 0; i < q.length; i += per) {
+      const chunk = q.slice(i, i + per);
+      const task: CopyTask = { jobs: chunk.map((c) => c.job), faults: this.opts.faults };
+      (pool.run(task) as Promise<CopyResult[]>).then((results) => {
+        chunk.forEach((c, k) => { const r = results[k]; if ('hash' in r) c.resolve(r.hash); else c.reject(resultError(r)); });
+      }, (e: unknown) => { for (const c of chunk) c.reject(e instanceof Error ? e : new Error(String(e))); });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const p = this.pool;
+    this.pool = null;
+    await p?.destroy();
+  }
+}
+
+/** The file-system primitives plus the worker copy fast path of `workers`. */
+export function workerFs(workers: CopyWorkers, base: ExportFs = nodeFs): ExportFs {
+  return { ...base, copyVerified: (src, dst, expectHash) => workers.copyVerified({ src, dst, expectHash }) };
+}
+
+/** The process-wide copy workers of the default ExportFs (idle threads do not keep the process alive). */
+export const defaultCopyWorkers = new CopyWorkers();
+/** The export's default file system: real primitives + copies verified in the process-wide workers. */
+export const exportFs: ExportFs = workerFs(defaultCopyWorkers);
