@@ -14,6 +14,8 @@ import { journaled, undo as undoJournal, redo as redoJournal, journal as listJou
 import type { ClusterOut } from './cluster.ts';
 import type { Model } from './classifier.ts';
 import type { FeaturesOut, Fitted, LearnTask, TrainOut } from './learn.worker.ts';
+import { LP_K, LP_MAX_PHOTOS, type KnnGraph, type Propagated } from './propagate.ts';
+import type { PropagateTask } from './propagate.worker.ts';
 
 export const SUGGEST_THRESHOLD = 0.5;
 /** weight of a cluster-assigned photo as a training example (a confirmed one weighs 1) */
@@ -46,6 +48,7 @@ const now = () => Date.now();
 
 export class LearnService {
   private pool: Piscina | null = null;
+  private lpPool: Piscina | null = null;
   private feats: Features | null = null;
   private featsPending: Promise<Features> | null = null;
   private trained: Trained | null = null;
@@ -65,9 +68,10 @@ export class LearnService {
 
   close(): void {
     this.closed = true;
-    const p = this.pool;
-    this.pool = null;
+    const p = this.pool, q = this.lpPool;
+    this.pool = null; this.lpPool = null;
     void p?.destroy();
+    void q?.destroy();
   }
 
   private run<T>(task: LearnTask): Promise<T> {
@@ -639,12 +643,72 @@ export class LearnService {
     const t: TrainOut = { model: fitted.model, predictions: { best: new Int32Array(out.best), prob: new Float32Array(out.prob), margin: new Float32Array(out.margin) },
       ms: fitted.ms + (performance.now() - tp) };
     this.lastFitMs = fitted.ms; this.lastPredictMs = performance.now() - tp; this.lastTrainWallMs = performance.now() - t0;
+    if (classes.length > 1) await this.propagateInto(f, classes, { rows: Int32Array.from(pos), y: Int32Array.from(y), weight: Float32Array.from(pw) }, masked, t.predictions);
     if (classes.length === 1) {
       // one label: no alternative class to compare with; the model cannot tell 'not this label', so be honest
       t.predictions.prob.fill(0); t.predictions.margin.fill(0); t.predictions.best.fill(-1);
     }
     this.lastTrainMs = t.ms;
     return { version, featuresKey: f.key, classes, model: t.model, out: t.predictions, trainedOn, ms: t.ms };
+  }
+
+  // ---------- label propagation (libraries up to LP_MAX_PHOTOS) ----------
+
+  private graph: { key: string; p: Promise<KnnGraph> } | null = null;
+  private lpWarm: { key: string; F: Float32Array } | null = null;
+  /** last propagation time in ms (diagnostics, bench), graph build excluded */
+  lastPropagateMs = 0;
+  /** libraries above this many photos keep the logistic regression alone (the exact graph is O(n²)) */
+  lpMaxPhotos = LP_MAX_PHOTOS;
+
+  private runLp<T>(task: PropagateTask): Promise<T> {
+    if (!this.lpPool) {
+      this.lpPool = createPool(new URL('./propagate.worker.ts', import.meta.url), { threads: PREDICT_THREADS, idleTimeout: 10_000 });
+      this.lpPool.on('error', () => undefined);
+    }
+    return this.lpPool.run(task) as Promise<T>;
+  }
+
+  /** The kNN graph of the current features (built once per features key, in row ranges on the pool's threads). */
+  private knn(f: Features): Promise<KnnGraph> {
+    if (this.graph?.key === f.key) return this.graph.p;
+    const n = f.ids.length, k = Math.min(LP_K, n - 1);
+    const nb = new SharedArrayBuffer(n * k * 4), w = new SharedArrayBuffer(n * k * 4);
+    const parts = n >= 2000 ? PREDICT_THREADS : 1;
+    const p = Promise.all(Array.from({ length: parts }, (_, i) => this.runLp<number>({
+      kind: 'knn', features: f.classify, n, d: f.classifyDim, k, lo: Math.floor((i * n) / parts), hi: Math.floor(((i + 1) * n) / parts), nb, w,
+    }))).then(() => ({ n, k, nb: new Int32Array(nb), w: new Float32Array(w) }));
+    this.graph = { key: f.key, p };
+    p.catch(() => { if (this.graph?.p === p) this.graph = null; });
+    return p;
+  }
+
+  /**
+   * Label propagation over the kNN graph replaces the logistic regression's answer for every photo the
+   * labelled evidence reaches (it measured better on the dev library; see propagate.ts). Photos it does not
+   * reach keep the regression's answer. Open set: a photo that receives less evidence than nearly every
+   * labelled photo (2nd percentile of their mass) is capped under the threshold ('unknown').
+   */
+  private async propagateInto(f: Features, classes: number[], seeds: { rows: Int32Array; y: Int32Array; weight: Float32Array }, masked: Map<number, number[]>, out: TrainOut['predictions']): Promise<void> {
+    const n = f.ids.length;
+    if (n > this.lpMaxPhotos || n < 3 || seeds.rows.length === 0) return;
+    const g = await this.knn(f);
+    const t0 = performance.now();
+    const key = `${f.key}|${classes.join(',')}`;
+    const r = await this.runLp<Propagated>({
+      kind: 'propagate', nb: g.nb.buffer as SharedArrayBuffer, w: g.w.buffer as SharedArrayBuffer, n, k: g.k, K: classes.length, seeds,
+      warm: this.lpWarm?.key === key ? this.lpWarm.F : null, masked: [...masked],
+    });
+    this.lpWarm = { key, F: r.F };
+    const seedMass = Float32Array.from(seeds.rows, (row) => r.mass[row]).sort();
+    const floor = seedMass.length >= 20 ? seedMass[Math.floor(0.02 * (seedMass.length - 1))] : 0;
+    for (let i = 0; i < n; i++) {
+      if (r.best[i] < 0) continue;
+      out.best[i] = r.best[i];
+      out.prob[i] = r.mass[i] < floor ? Math.min(r.prob[i], SUGGEST_THRESHOLD - 0.01) : r.prob[i];
+      out.margin[i] = r.margin[i];
+    }
+    this.lastPropagateMs = performance.now() - t0;
   }
 
   async suggestions(labelRef: string | number | undefined, offset: number, limit: number): Promise<SuggestionPage> {

@@ -22,6 +22,8 @@ export interface SimOptions {
   /** stop when accuracy reaches this (default 1) */
   stopAt?: number;
   onAction?: (a: SimStep) => void;
+  /** allow splitting photos off into a label that exists (two actions: split, then name). Default true */
+  splitIntoExisting?: boolean;
 }
 
 export interface SimStep { action: number; kind: 'name-cluster' | 'confirm-page' | 'correct' | 'split'; detail: string; gain: number; accuracy: number; ms: number }
@@ -69,7 +71,7 @@ export async function simulateUser(client: LearnClient, truth: Map<number, strin
     const ts = performance.now();
     const labels = await client.call('learn.labels', {});
     const labelNames = new Set(labels.map((l) => norm(l.name)));
-    type Cand = { kind: SimStep['kind']; gain: number; detail: string; run: () => Promise<unknown> };
+    type Cand = { kind: SimStep['kind']; gain: number; cost: number; detail: string; run: () => Promise<unknown> };
     const cands: Cand[] = [];
     const isWrong = (id: number) => { const e = eff.get(id); return !e || norm(e.label) !== norm(truth.get(id)!); };
 
@@ -96,12 +98,18 @@ export async function simulateUser(client: LearnClient, truth: Map<number, strin
         const t = truth.get(id);
         if (t === major) { if (isWrong(id)) gain++; } else if (e && t !== undefined && norm(e.label) === norm(t)) gain--;
       }
-      if (!c.label) cands.push({ kind: 'name-cluster', gain, detail: `c${c.id} (${photoIds.length}) as ${major}`, run: () => client.call('learn.label', { name: major, clusters: [c.id] }) });
-      // split: the photos of a true label that has no label yet
-      for (const [t, v] of votes) {
-        if (labelNames.has(norm(t)) || t === major) continue;
-        const sel = photoIds.filter((id) => truth.get(id) === t && eff.get(id)?.state !== 'confirmed');
-        cands.push({ kind: 'split', gain: sel.filter(isWrong).length, detail: `${v} photo(s) of c${c.id} into new label ${t}`, run: () => client.call('learn.split', { photos: sel, name: t }) });
+      if (!c.label) cands.push({ kind: 'name-cluster', cost: 1, gain, detail: `c${c.id} (${photoIds.length}) as ${major}`, run: () => client.call('learn.label', { name: major, clusters: [c.id] }) });
+      // split: select the photos of another true label in the cluster and split them off. Into a new label:
+      // one action. Into a label that exists: split off into a new cluster, then name that cluster with the
+      // label: two actions.
+      const own = c.label ? norm(c.label.name) : norm(major);
+      for (const t of votes.keys()) {
+        if (norm(t) === own) continue;
+        const sel = photoIds.filter((id) => truth.get(id) === t && isWrong(id) && eff.get(id)?.state !== 'confirmed');
+        if (sel.length === 0) continue;
+        const exists = labelNames.has(norm(t));
+        if (exists && opts.splitIntoExisting === false) continue;
+        cands.push({ kind: 'split', cost: exists ? 2 : 1, gain: sel.length, detail: `${sel.length} photo(s) of c${c.id} into ${exists ? 'a new cluster, named' : 'new label'} ${t}`, run: () => client.call('learn.split', { photos: sel, name: t }) });
       }
     }
     // one page of suggestions per label
@@ -110,11 +118,11 @@ export async function simulateUser(client: LearnClient, truth: Map<number, strin
       const prefix: number[] = [];
       for (const it of page.items) { if (norm(truth.get(it.photoId) ?? '') !== norm(l.name)) break; prefix.push(it.photoId); }
       if (prefix.length === 0) continue;
-      cands.push({ kind: 'confirm-page', gain: prefix.filter(isWrong).length, detail: `${prefix.length} suggestion(s) of ${l.name}`, run: () => client.call('learn.confirm', { label: l.id, photos: prefix }) });
+      cands.push({ kind: 'confirm-page', cost: 1, gain: prefix.filter(isWrong).length, detail: `${prefix.length} suggestion(s) of ${l.name}`, run: () => client.call('learn.confirm', { label: l.id, photos: prefix }) });
     }
     const order: Record<SimStep['kind'], number> = { 'name-cluster': 0, 'confirm-page': 1, split: 2, correct: 3 };
-    cands.sort((a, b) => b.gain - a.gain || order[a.kind] - order[b.kind]);
-    let pick = cands[0] && cands[0].gain > 1 ? cands[0] : undefined;
+    cands.sort((a, b) => b.gain / b.cost - a.gain / a.cost || order[a.kind] - order[b.kind]);
+    let pick = cands[0] && cands[0].gain / cands[0].cost > 1 ? cands[0] : undefined;
     if (!pick) {
       // correct the first wrong photo the review queue shows
       for (let offset = 0; !pick; offset += pageSize) {
@@ -123,13 +131,19 @@ export async function simulateUser(client: LearnClient, truth: Map<number, strin
         const it = q.items.find((x) => isWrong(x.photoId) && truth.has(x.photoId));
         if (it) {
           const t = truth.get(it.photoId)!;
-          pick = { kind: 'correct', gain: 1, detail: `photo ${it.photoId} -> ${t}${it.current ? ` (was ${it.current.label})` : ''}`, run: () => client.call('learn.label', { name: t, photos: [it.photoId] }) };
+          pick = { kind: 'correct', cost: 1, gain: 1, detail: `photo ${it.photoId} -> ${t}${it.current ? ` (was ${it.current.label})` : ''}`, run: () => client.call('learn.label', { name: t, photos: [it.photoId] }) };
         }
       }
-      if (!pick && cands[0] && cands[0].gain > 0) pick = cands[0];
+      if (!pick) pick = cands.find((c) => c.gain > 0 && c.cost === 1);
       if (!pick) break;
     }
     await pick.run();
+    if (pick.cost === 2) {
+      // the first of the two actions (the split off into a new cluster) changes no label yet
+      const s1: SimStep = { action: steps.length + 1, kind: pick.kind, detail: `${pick.detail} (1/2: split off)`, gain: 0, accuracy: acc, ms: 0 };
+      steps.push(s1); opts.onAction?.(s1);
+      pick = { ...pick, kind: 'name-cluster', detail: `${pick.detail} (2/2: name the new cluster)` };
+    }
     eff = await effective();
     acc = accuracyOf(eff);
     const step: SimStep = { action: steps.length + 1, kind: pick.kind, detail: pick.detail, gain: pick.gain, accuracy: acc, ms: performance.now() - ts };

@@ -1,0 +1,146 @@
+// Label propagation over the kNN graph (Zhou et al. 2004, "Learning with local and global consistency").
+//
+//   F <- alpha · S F + (1 − alpha) · Y
+//
+// S is the symmetrically normalised affinity of each photo's k nearest neighbours (cosine similarity^power),
+// Y holds the user's labels (confirmed photos weigh 1, cluster-assigned photos `assignedWeight`). A photo's
+// prediction is read from its neighbours' scores (S F), so its own seed does not vote for itself: a photo
+// that was assigned to the wrong label with its cluster is flagged when its neighbours disagree.
+//
+// Measured on the dev library through the real simulated user (README, "Label propagation"): 98 % correct
+// in 25 actions against 31 with the logistic regression alone. The exact graph costs O(n² d), so it is
+// built only for libraries up to LP_MAX_PHOTOS; larger ones keep the logistic regression.
+
+export const LP_MAX_PHOTOS = Number(process.env.SIFT_LP_MAX ?? 20_000);
+export const LP_K = 10;
+export const LP_ALPHA = 0.8;
+export const LP_ITERS = 20;
+
+export interface KnnGraph { n: number; k: number; nb: Int32Array; w: Float32Array }
+
+/**
+ * Exact k nearest neighbours by cosine similarity (brute force, blocked 4 query rows at a time), for rows
+ * [lo, hi) of X (n × d) against all rows. Writes into nb/w (n × k); neighbour -1 = none.
+ */
+export function knnRange(X: Float32Array, n: number, d: number, k: number, lo: number, hi: number, nb: Int32Array, w: Float32Array, power = 3): void {
+  // unit rows (cosine = dot product)
+  const U = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let a = 0; a < d; a++) s += X[i * d + a] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let a = 0; a < d; a++) U[i * d + a] = X[i * d + a] * inv;
+  }
+  const bestI = new Int32Array(4 * k), bestS = new Float32Array(4 * k);
+  const insert = (r: number, j: number, s: number) => {
+    const o = r * k;
+    if (s <= bestS[o + k - 1]) return;
+    let p = k - 1;
+    while (p > 0 && bestS[o + p - 1] < s) { bestS[o + p] = bestS[o + p - 1]; bestI[o + p] = bestI[o + p - 1]; p--; }
+    bestS[o + p] = s; bestI[o + p] = j;
+  };
+  for (let i0 = lo; i0 < hi; i0 += 4) {
+    const m = Math.min(4, hi - i0);
+    bestI.fill(-1); bestS.fill(-Infinity);
+    const o0 = i0 * d, o1 = (i0 + Math.min(1, m - 1)) * d, o2 = (i0 + Math.min(2, m - 1)) * d, o3 = (i0 + Math.min(3, m - 1)) * d;
+    for (let j = 0; j < n; j++) {
+      const jo = j * d;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let a = 0; a < d; a++) {
+        const v = U[jo + a];
+        s0 += v * U[o0 + a]; s1 += v * U[o1 + a]; s2 += v * U[o2 + a]; s3 += v * U[o3 + a];
+      }
+      if (j !== i0) insert(0, j, s0);
+      if (m > 1 && j !== i0 + 1) insert(1, j, s1);
+      if (m > 2 && j !== i0 + 2) insert(2, j, s2);
+      if (m > 3 && j !== i0 + 3) insert(3, j, s3);
+    }
+    for (let r = 0; r < m; r++) {
+      for (let q = 0; q < k; q++) {
+        const o = (i0 + r) * k + q;
+        nb[o] = bestI[r * k + q];
+        w[o] = bestI[r * k + q] >= 0 ? Math.max(0, bestS[r * k + q]) ** power : 0;
+      }
+    }
+  }
+}
+
+export function knnGraph(X: Float32Array, n: number, d: number, k = LP_K): KnnGraph {
+  const nb = new Int32Array(n * k).fill(-1), w = new Float32Array(n * k);
+  knnRange(X, n, d, k, 0, n, nb, w);
+  return { n, k, nb, w };
+}
+
+export interface Seeds {
+  rows: Int32Array;
+  y: Int32Array;
+  weight: Float32Array;
+}
+
+export interface Propagated {
+  /** best class per row (-1: no evidence, or every class masked) */
+  best: Int32Array;
+  /** share of the best class in the row's propagated scores */
+  prob: Float32Array;
+  /** prob of the best minus the second best */
+  margin: Float32Array;
+  /** the row's propagated mass (how much labelled evidence reaches it) */
+  mass: Float32Array;
+  /** the converged scores (n × K), to warm-start the next run */
+  F: Float32Array;
+}
+
+/**
+ * Propagates the seeds over the graph. masked(row) lists classes never to predict for a row (rejections).
+ * warm: the previous run's F (same graph and classes) — after one change a few iterations suffice.
+ */
+export function propagate(g: KnnGraph, K: number, seeds: Seeds, opts: { alpha?: number; iters?: number; warm?: Float32Array | null; masked?: Map<number, number[]> } = {}): Propagated {
+  const { n, k, nb, w } = g;
+  const alpha = opts.alpha ?? LP_ALPHA;
+  const deg = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let q = 0; q < k; q++) { const j = nb[i * k + q]; if (j < 0) continue; deg[i] += w[i * k + q]; deg[j] += w[i * k + q]; }
+  const nw = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) for (let q = 0; q < k; q++) {
+    const j = nb[i * k + q];
+    if (j >= 0 && deg[i] > 0 && deg[j] > 0) nw[i * k + q] = w[i * k + q] / Math.sqrt(deg[i] * deg[j]);
+  }
+  const Y = new Float32Array(n * K);
+  for (let s = 0; s < seeds.rows.length; s++) { const o = seeds.rows[s] * K + seeds.y[s]; Y[o] = Math.max(Y[o], seeds.weight[s]); }
+  const warm = opts.warm && opts.warm.length === n * K ? opts.warm : null;
+  let F = warm ? Float32Array.from(warm) : Float32Array.from(Y);
+  let G = new Float32Array(n * K);
+  // symmetric graph: every kNN edge i—j carries score both ways
+  const spread = (src: Float32Array, dst: Float32Array) => {
+    dst.fill(0);
+    for (let i = 0; i < n; i++) {
+      const io = i * K;
+      for (let q = 0; q < k; q++) {
+        const j = nb[i * k + q], v = nw[i * k + q];
+        if (j < 0 || v === 0) continue;
+        const jo = j * K;
+        for (let c = 0; c < K; c++) { dst[io + c] += v * src[jo + c]; dst[jo + c] += v * src[io + c]; }
+      }
+    }
+  };
+  const iters = opts.iters ?? (warm ? Math.ceil(LP_ITERS / 2) : LP_ITERS);
+  for (let it = 0; it < iters; it++) {
+    spread(F, G);
+    for (let q = 0; q < n * K; q++) G[q] = alpha * G[q] + (1 - alpha) * Y[q];
+    [F, G] = [G, F];
+  }
+  // a row's prediction: its neighbours' scores (its own seed does not vote for itself)
+  spread(F, G);
+  const best = new Int32Array(n), prob = new Float32Array(n), margin = new Float32Array(n), mass = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * K;
+    const mk = opts.masked?.get(i);
+    if (mk) for (const c of mk) if (c >= 0 && c < K) G[o + c] = 0;
+    let s = 0;
+    for (let c = 0; c < K; c++) s += G[o + c];
+    mass[i] = s;
+    let b = -1, p1 = 0, p2 = 0;
+    if (s > 0) for (let c = 0; c < K; c++) { const p = G[o + c] / s; if (p > p1) { p2 = p1; p1 = p; b = c; } else if (p > p2) p2 = p; }
+    best[i] = b; prob[i] = p1; margin[i] = p1 - p2;
+  }
+  return { best, prob, margin, mass, F };
+}
