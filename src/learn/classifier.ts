@@ -33,7 +33,17 @@ export interface TrainOptions {
   warm?: Model | null;
 }
 
-export function trainLogReg(X: Float32Array, d: number, K: number, set: TrainSet, opts: TrainOptions = {}): Model {
+/** The training problem after capping and weighting (shared by the JS loop and the ONNX kernel). */
+export interface Prepared {
+  /** feature row, class and weight per example; negatives (rejections) after the positives */
+  rows: Int32Array; cls: Int32Array; wt: Float32Array; isNeg: Uint8Array;
+  iters: number; lr: number; l2: number;
+  /** K × (d + 1) start weights (warm start or zeros) */
+  W: Float32Array;
+}
+
+/** Caps the positives per class, computes the class-balanced weights and the start weights. */
+export function prepareTrain(d: number, K: number, set: TrainSet, opts: TrainOptions = {}): Prepared {
   const stride = d + 1;
   const W = new Float32Array(K * stride);
   const warm = opts.warm && opts.warm.K <= K && opts.warm.d === d ? opts.warm : null;
@@ -64,17 +74,38 @@ export function trainLogReg(X: Float32Array, d: number, K: number, set: TrainSet
   }
   const negW = nPos > 0 ? 1 / Math.max(nPos, 20) : 1 / Math.max(1, nNeg);
   for (let j = 0; j < nNeg; j++) { rows[nPos + j] = set.negRows[j]; cls[nPos + j] = set.negY[j]; wt[nPos + j] = negW; isNeg[nPos + j] = 1; }
+  return { rows, cls, wt, isNeg, iters, lr, l2, W };
+}
 
+export const NESTEROV_MU = 0.9;
+
+/** Nesterov look-ahead weights Wl = W + mu V (the gradient is taken there). */
+export function lookAhead(W: Float32Array, V: Float32Array, Wl: Float32Array): void {
+  for (let q = 0; q < Wl.length; q++) Wl[q] = W[q] + NESTEROV_MU * V[q];
+}
+
+/** One Nesterov step from the gradient G (K × (d + 1)) taken at Wl; the bias column is not regularised. */
+export function nesterovStep(W: Float32Array, V: Float32Array, Wl: Float32Array, G: Float32Array, d: number, lr: number, l2: number): void {
+  const stride = d + 1;
+  for (let q = 0; q < W.length; q++) {
+    const reg = (q % stride) === d ? 0 : l2 * Wl[q];
+    V[q] = NESTEROV_MU * V[q] - lr * (G[q] + reg);
+    W[q] += V[q];
+  }
+}
+
+/** Class-balanced multinomial LR by full-batch Nesterov gradient descent, in plain JS loops (the reference kernel). */
+export function trainLogReg(X: Float32Array, d: number, K: number, set: TrainSet, opts: TrainOptions = {}): Model {
+  const stride = d + 1;
+  const { rows, cls, wt, isNeg, iters, lr, l2, W } = prepareTrain(d, K, set, opts);
   const N = rows.length;
   const G = new Float32Array(K * stride);
   const V = new Float32Array(K * stride);
   const z = new Float64Array(K);
-  const mu = 0.9;
   const Wl = new Float32Array(K * stride);
   for (let it = 0; it < iters; it++) {
     G.fill(0);
-    // Nesterov look-ahead weights
-    for (let q = 0; q < Wl.length; q++) Wl[q] = W[q] + mu * V[q];
+    lookAhead(W, V, Wl);
     for (let j = 0; j < N; j++) {
       const xo = rows[j] * d;
       let zmax = -Infinity;
@@ -109,11 +140,7 @@ export function trainLogReg(X: Float32Array, d: number, K: number, set: TrainSet
         }
       }
     }
-    for (let q = 0; q < W.length; q++) {
-      const reg = (q % stride) === d ? 0 : l2 * Wl[q];
-      V[q] = mu * V[q] - lr * (G[q] + reg);
-      W[q] += V[q];
-    }
+    nesterovStep(W, V, Wl, G, d, lr, l2);
   }
   return { K, d, W, temperature: 1 };
 }

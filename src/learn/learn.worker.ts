@@ -2,7 +2,8 @@
 // prediction. Inputs arrive as SharedArrayBuffers (not copied); outputs are small or transferred.
 import { fitPca, project, sampleIndices } from './linalg.ts';
 import { clusterRows, type ClusterOptions, type ClusterOut } from './cluster.ts';
-import { fitTemperature, predictAll, trainLogReg, type Model, type Predictions, type TrainSet } from './classifier.ts';
+import { fitTemperature, predictAll, trainLogReg, type Model, type Predictions, type TrainOptions, type TrainSet } from './classifier.ts';
+import { onnxKernels, predictOnnx, trainLogRegOnnx } from './onnx-kernels.ts';
 
 export const CLUSTER_DIM = 32;
 export const CLASSIFIER_DIM = Number(process.env.SIFT_CLASSIFIER_DIM ?? 48);
@@ -14,7 +15,7 @@ export type LearnTask =
   | { kind: 'cluster'; features: SharedArrayBuffer; captured: SharedArrayBuffer; n: number; d: number; rows: Int32Array; opts: ClusterOptions }
   | { kind: 'train'; features: SharedArrayBuffer; n: number; d: number; K: number; set: TrainSet; warm: Model | null; calibrate: boolean; masked: [number, number[]][] }
   | { kind: 'fit'; features: SharedArrayBuffer; d: number; K: number; set: TrainSet; warm: Model | null; calibrate: boolean }
-  | { kind: 'predict'; features: SharedArrayBuffer; d: number; lo: number; hi: number; fitted: Fitted; masked: [number, number[]][];
+  | { kind: 'predict'; features: SharedArrayBuffer; featuresKey: string; d: number; lo: number; hi: number; fitted: Fitted; masked: [number, number[]][];
       out: { best: SharedArrayBuffer; prob: SharedArrayBuffer; margin: SharedArrayBuffer } };
 
 export interface FeaturesOut { cluster: SharedArrayBuffer; clusterDim: number; captured: SharedArrayBuffer; classify: SharedArrayBuffer; classifyDim: number }
@@ -70,12 +71,6 @@ export function outOfSubspace(captured: Float32Array): Uint8Array {
   return Uint8Array.from(captured, (c) => (c < 0.5 * med ? 1 : 0));
 }
 
-/**
- * Trains and predicts. Cluster-assigned photos (pw < 1) are noisy labels; a model trained on a photo
- * agrees with it, so it could never flag a wrong assignment. Cross-fitting: the assigned photos are split
- * in two folds; model A learns confirmed + fold 0, model B confirmed + fold 1; fold-0 photos are
- * predicted by B, every other photo by A.
- */
 /** A trained model (with its cross-fitted twin), the rows the twin predicts and the open-set gate's data. */
 export interface Fitted {
   model: Model;
@@ -85,26 +80,44 @@ export interface Fitted {
   ms: number;
 }
 
+/** 'onnx': the ONNX kernels (onnx-kernels.ts) when onnxruntime works, else JS; 'js': the JS reference kernels. */
+export type Kernel = 'onnx' | 'js';
+
+type Trainer = (X: Float32Array, d: number, K: number, set: TrainSet, opts: TrainOptions) => Promise<Model> | Model;
+
+async function trainer(kernel: Kernel): Promise<Trainer> {
+  const k = kernel === 'onnx' ? await onnxKernels() : null;
+  return k ? (X, d, K, set, opts) => trainLogRegOnnx(k.grad, X, d, K, set, opts) : trainLogReg;
+}
+
 /**
  * Trains. Cluster-assigned photos (pw < 1) are noisy labels; a model trained on a photo agrees with it, so
  * it could never flag a wrong assignment. Cross-fitting: the assigned photos are split in two folds; model A
  * learns confirmed + fold 0, model B confirmed + fold 1; fold-0 photos are predicted by B, every other photo
  * by A (see predictRange).
  */
-export function fit(X: Float32Array, d: number, K: number, set: TrainSet, warm: Model | null, calibrate: boolean, gateCap = 0.49): Fitted {
+export async function fit(X: Float32Array, d: number, K: number, set: TrainSet, warm: Model | null, calibrate: boolean, gateCap = 0.49, kernel: Kernel = 'onnx'): Promise<Fitted> {
   const t0 = performance.now();
-  const assigned: number[] = [];
-  if (set.pw) for (let i = 0; i < set.rows.length; i++) if (set.pw[i] < 1) assigned.push(i);
-  const fold = new Int8Array(set.rows.length).fill(-1);
-  if (assigned.length >= 10) assigned.forEach((i, j) => { fold[i] = j % 2; });
-  const pick = (keep: (i: number) => boolean): TrainSet => {
-    const idx: number[] = [];
-    for (let i = 0; i < set.rows.length; i++) if (keep(i)) idx.push(i);
-    return { rows: Int32Array.from(idx, (i) => set.rows[i]), y: Int32Array.from(idx, (i) => set.y[i]), negRows: set.negRows, negY: set.negY,
-      pw: set.pw ? Float32Array.from(idx, (i) => set.pw![i]) : undefined };
+  const trainLR = await trainer(K >= 2 ? kernel : 'js');
+  const m = set.rows.length;
+  let nAssigned = 0;
+  if (set.pw) for (let i = 0; i < m; i++) if (set.pw[i] < 1) nAssigned++;
+  const crossFit = nAssigned >= 10;
+  // fold of each positive: -1 = confirmed (both models learn it), 0 / 1 = alternate cluster-assigned photos
+  const fold = new Int8Array(m).fill(-1);
+  if (crossFit) for (let i = 0, j = 0; i < m; i++) if (set.pw![i] < 1) fold[i] = (j++) % 2;
+  /** the positives whose fold is not `skip` (typed-array loops: this runs over every labelled photo) */
+  const pick = (skip: number): TrainSet => {
+    let cnt = 0;
+    for (let i = 0; i < m; i++) if (fold[i] !== skip) cnt++;
+    const rows = new Int32Array(cnt), y = new Int32Array(cnt), pw = set.pw ? new Float32Array(cnt) : undefined;
+    for (let i = 0, j = 0; i < m; i++) {
+      if (fold[i] === skip) continue;
+      rows[j] = set.rows[i]; y[j] = set.y[i]; if (pw) pw[j] = set.pw![i]; j++;
+    }
+    return { rows, y, negRows: set.negRows, negY: set.negY, pw };
   };
-  const crossFit = assigned.length >= 10;
-  const setA = crossFit ? pick((i) => fold[i] !== 1) : set;
+  const setA = crossFit ? pick(1) : set;
   let temperature = warm?.temperature ?? 1;
   let warmA = warm;
   if (calibrate && setA.rows.length >= 40) {
@@ -113,34 +126,47 @@ export function fit(X: Float32Array, d: number, K: number, set: TrainSet, warm: 
     for (let i = 0; i < setA.rows.length; i++) (i % 5 === 4 ? ho : tr).push(i);
     const part: TrainSet = { rows: Int32Array.from(tr, (i) => setA.rows[i]), y: Int32Array.from(tr, (i) => setA.y[i]), negRows: setA.negRows, negY: setA.negY,
       pw: setA.pw ? Float32Array.from(tr, (i) => setA.pw![i]) : undefined };
-    const m = trainLogReg(X, d, K, part, { warm });
+    const m = await trainLR(X, d, K, part, { warm });
     temperature = fitTemperature(X, m, Int32Array.from(ho, (i) => setA.rows[i]), Int32Array.from(ho, (i) => setA.y[i]));
     warmA = m;
   }
-  const model = trainLogReg(X, d, K, setA, { warm: warmA });
+  const model = await trainLR(X, d, K, setA, { warm: warmA });
   model.temperature = temperature;
-  const twinRows = new Set<number>();
+  let twinRows = new Int32Array(0);
   if (crossFit) {
-    const twin = trainLogReg(X, d, K, pick((i) => fold[i] !== 0), { warm: warm?.twin ?? warm });
+    const twin = await trainLR(X, d, K, pick(0), { warm: warm?.twin ?? warm });
     twin.temperature = temperature;
     model.twin = twin;
-    for (let i = 0; i < set.rows.length; i++) if (fold[i] === 0) twinRows.add(set.rows[i]);
+    const t = new Int32Array(m);
+    let c = 0;
+    for (let i = 0; i < m; i++) if (fold[i] === 0) t[c++] = set.rows[i];
+    const sorted = t.subarray(0, c).sort();
+    // distinct rows, ascending
+    let u = 0;
+    for (let i = 0; i < c; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[u++] = sorted[i];
+    twinRows = sorted.slice(0, u);
   }
-  return { model, twinRows: Int32Array.from(twinRows).sort(), gate: { ...gateFit(X, d, K, set), cap: gateCap }, ms: performance.now() - t0 };
+  return { model, twinRows, gate: { ...gateFit(X, d, K, set), cap: gateCap }, ms: performance.now() - t0 };
 }
 
 /**
  * Predicts rows [lo, hi) with a fitted model into `out` (arrays over all rows; shared between the threads
  * that predict the other ranges): model A, then the twin for its rows, then the open-set gate.
  */
-export function predictRange(X: Float32Array, d: number, lo: number, hi: number, f: Fitted, masked: Map<number, number[]>, out: Predictions): void {
+export async function predictRange(X: Float32Array, d: number, lo: number, hi: number, f: Fitted, masked: Map<number, number[]>, out: Predictions, kernel: Kernel = 'onnx'): Promise<void> {
+  const k = kernel === 'onnx' && f.model.K >= 2 ? await onnxKernels() : null;
+  const twin = f.model.twin;
+  const rows = twin ? f.twinRows.filter((r) => r >= lo && r < hi) : new Int32Array(0);
+  const sub = new Float32Array(rows.length * d);
+  rows.forEach((r, j) => sub.set(X.subarray(r * d, r * d + d), j * d));
+  if (k) {
+    await predictOnnx(k.predict, X.subarray(lo * d, hi * d), hi - lo, d, f.model, f.gate, (j) => lo + j, (j) => masked.get(lo + j), out);
+    if (twin) await predictOnnx(k.predict, sub, rows.length, d, twin, f.gate, (j) => rows[j], (j) => masked.get(rows[j]), out);
+    return;
+  }
   const pa = predictAll(X.subarray(lo * d, hi * d), hi - lo, f.model, (j) => masked.get(lo + j));
   out.best.set(pa.best, lo); out.prob.set(pa.prob, lo); out.margin.set(pa.margin, lo);
-  const twin = f.model.twin;
   if (twin) {
-    const rows = f.twinRows.filter((r) => r >= lo && r < hi);
-    const sub = new Float32Array(rows.length * d);
-    rows.forEach((r, j) => sub.set(X.subarray(r * d, r * d + d), j * d));
     const pb = predictAll(sub, rows.length, twin, (j) => masked.get(rows[j]));
     rows.forEach((r, j) => { out.best[r] = pb.best[j]; out.prob[r] = pb.prob[j]; out.margin[r] = pb.margin[j]; });
   }
@@ -148,11 +174,11 @@ export function predictRange(X: Float32Array, d: number, lo: number, hi: number,
 }
 
 /** fit + predict every row (one thread) */
-export function train(X: Float32Array, n: number, d: number, K: number, set: TrainSet, warm: Model | null, calibrate: boolean, masked: Map<number, number[]>, gateCap = 0.49): TrainOut {
+export async function train(X: Float32Array, n: number, d: number, K: number, set: TrainSet, warm: Model | null, calibrate: boolean, masked: Map<number, number[]>, gateCap = 0.49, kernel: Kernel = 'onnx'): Promise<TrainOut> {
   const t0 = performance.now();
-  const f = fit(X, d, K, set, warm, calibrate, gateCap);
+  const f = await fit(X, d, K, set, warm, calibrate, gateCap, kernel);
   const predictions: Predictions = { best: new Int32Array(n), prob: new Float32Array(n), margin: new Float32Array(n) };
-  predictRange(X, d, 0, n, f, masked, predictions);
+  await predictRange(X, d, 0, n, f, masked, predictions, kernel);
   return { model: f.model, predictions, ms: performance.now() - t0 };
 }
 
@@ -174,9 +200,19 @@ function gateFit(X: Float32Array, d: number, K: number, set: TrainSet): { cent: 
     const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
     for (let a = 0; a < d; a++) cent[c * d + a] *= inv;
   }
-  const sims: number[][] = Array.from({ length: K }, () => []);
-  for (let i = 0; i < set.rows.length; i++) sims[set.y[i]].push(cosTo(X, d, cent, set.rows[i], set.y[i]));
-  const radius = Float64Array.from(sims, (v) => { v.sort((a, b) => a - b); return v.length >= 20 ? v[Math.floor(0.02 * (v.length - 1))] : -Infinity; });
+  // each class's similarities in one typed array (counting sort by class), sorted numerically per class
+  const m = set.rows.length;
+  const start = new Int32Array(K + 1);
+  for (let i = 0; i < m; i++) start[set.y[i] + 1]++;
+  for (let c = 0; c < K; c++) start[c + 1] += start[c];
+  const pos = start.slice(0, K);
+  const sims = new Float64Array(m);
+  for (let i = 0; i < m; i++) sims[pos[set.y[i]]++] = cosTo(X, d, cent, set.rows[i], set.y[i]);
+  const radius = new Float64Array(K);
+  for (let c = 0; c < K; c++) {
+    const v = sims.subarray(start[c], start[c + 1]).sort();
+    radius[c] = v.length >= 20 ? v[Math.floor(0.02 * (v.length - 1))] : -Infinity;
+  }
   return { cent, radius };
 }
 
@@ -195,7 +231,17 @@ function gateApply(X: Float32Array, d: number, lo: number, hi: number, g: Fitted
   }
 }
 
-export default function run(task: LearnTask): unknown {
+/**
+ * onnxruntime takes ArrayBuffer-backed tensors only: each thread keeps one private copy of the current
+ * feature matrix (by the service's features key), made once per features version, not once per retrain.
+ */
+let local: { key: string; X: Float32Array } | null = null;
+function localFeatures(sab: SharedArrayBuffer, key: string): Float32Array {
+  if (local?.key !== key || local.X.length * 4 !== sab.byteLength) local = { key, X: new Float32Array(sab).slice() };
+  return local.X;
+}
+
+export default async function run(task: LearnTask): Promise<unknown> {
   switch (task.kind) {
     case 'features': return features(new Float32Array(task.embeddings), task.n, task.dim);
     case 'cluster': return clusterSubset(new Float32Array(task.features), new Float32Array(task.captured), task.d, task.rows, task.opts);
@@ -204,7 +250,7 @@ export default function run(task: LearnTask): unknown {
     case 'predict': {
       const t0 = performance.now();
       const o = task.out;
-      predictRange(new Float32Array(task.features), task.d, task.lo, task.hi, task.fitted, new Map(task.masked),
+      await predictRange(localFeatures(task.features, task.featuresKey), task.d, task.lo, task.hi, task.fitted, new Map(task.masked),
         { best: new Int32Array(o.best), prob: new Float32Array(o.prob), margin: new Float32Array(o.margin) });
       return performance.now() - t0;
     }

@@ -1,34 +1,96 @@
 import { describe, it, expect } from 'vitest';
+import onnxProto from 'onnx-proto';
 import { plantedGroups } from '../../src/learn/synthetic.ts';
-import { fit, predictRange, train } from '../../src/learn/learn.worker.ts';
-import type { Predictions, TrainSet } from '../../src/learn/classifier.ts';
+import { fit, predictRange, train, type Kernel } from '../../src/learn/learn.worker.ts';
+import { trainLogReg, type Predictions, type TrainSet } from '../../src/learn/classifier.ts';
+import { encodeModel, gradGraph, onnxKernels, predictGraph, trainLogRegOnnx } from '../../src/learn/onnx-kernels.ts';
+
+/** 4 planted groups, 3 labelled: 10 confirmed each, 40 cluster-assigned (cross-fitting needs >= 10), 3 rejections */
+function fixture() {
+  const set = plantedGroups({ dim: 24, groups: 4, perGroup: 150, spread: 1.1, outliers: 40, seed: 5 });
+  const rows: number[] = [], y: number[] = [], pw: number[] = [];
+  for (let g = 0; g < 3; g++) {
+    const members = [...set.truth.keys()].filter((i) => set.truth[i] === g);
+    members.slice(0, 50).forEach((r, j) => { rows.push(r); y.push(g); pw.push(j < 10 ? 1 : 0.5); });
+  }
+  const negRows = Int32Array.from([300, 301, 302]), negY = Int32Array.from([0, 1, 2]);
+  const ts: TrainSet = { rows: Int32Array.from(rows), y: Int32Array.from(y), negRows, negY, pw: Float32Array.from(pw) };
+  const masked = new Map([...negRows].map((r, i) => [r, [negY[i]]]));
+  return { set, ts, masked, n: set.n, d: set.dim };
+}
+
+const empty = (n: number): Predictions => ({ best: new Int32Array(n), prob: new Float32Array(n), margin: new Float32Array(n) });
 
 describe('prediction split over row ranges (worker threads)', () => {
-  it('gives exactly the one-thread predictions, with the cross-fitted twin, rejections and the open-set gate', () => {
-    const set = plantedGroups({ dim: 24, groups: 4, perGroup: 150, spread: 1.1, outliers: 40, seed: 5 });
-    const n = set.n, d = set.dim;
-    // 3 labelled groups: 10 confirmed each, 40 cluster-assigned (cross-fitting needs >= 10), some rejections
-    const rows: number[] = [], y: number[] = [], pw: number[] = [];
-    for (let g = 0; g < 3; g++) {
-      const members = [...set.truth.keys()].filter((i) => set.truth[i] === g);
-      members.slice(0, 50).forEach((r, j) => { rows.push(r); y.push(g); pw.push(j < 10 ? 1 : 0.5); });
+  for (const kernel of ['js', 'onnx'] as Kernel[]) {
+    it(`gives exactly the one-thread predictions, with the cross-fitted twin, rejections and the open-set gate (${kernel} kernels)`, async () => {
+      const { set, ts, masked, n, d } = fixture();
+      const one = await train(set.data, n, d, 3, ts, null, true, masked, 0.49, kernel);
+      const f = await fit(set.data, d, 3, ts, null, true, 0.49, kernel);
+      expect(f.model.twin).toBeDefined();
+      expect(f.twinRows.length).toBe(60);
+      const split = empty(n);
+      const cut = Math.floor(n / 2) + 7;
+      await predictRange(set.data, d, cut, n, f, masked, split, kernel);
+      await predictRange(set.data, d, 0, cut, f, masked, split, kernel);
+      expect([...split.best]).toEqual([...one.predictions.best]);
+      expect([...split.prob]).toEqual([...one.predictions.prob]);
+      expect([...split.margin]).toEqual([...one.predictions.margin]);
+      // the parts matter: the twin predicts its rows, rejections are masked, the gate capped some outliers
+      for (const r of ts.negRows) expect(split.best[r]).not.toBe(masked.get(r)![0]);
+      expect([...split.prob].filter((p) => Math.abs(p - 0.49) < 1e-6).length).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('ONNX kernels (onnxruntime) equal the JS reference kernels', () => {
+  it('writes graphs that decode as ONNX with the intended ops', () => {
+    const m = onnxProto.onnx.ModelProto.decode(encodeModel(predictGraph()));
+    expect(Number(m.opsetImport![0].version)).toBe(13);
+    expect(m.graph!.node!.map((x) => x.opType)).toEqual(['Gemm', 'Div', 'Softmax', 'Gemm', 'ReduceL2']);
+    expect(m.graph!.input!.map((x) => x.name)).toEqual(['X', 'W', 'B', 'T', 'C']);
+    const g = onnxProto.onnx.ModelProto.decode(encodeModel(gradGraph())).graph!;
+    expect(g.initializer!.map((t) => t.name)).toEqual(['ax0', 'ax1', 'one', 'pmax']);
+    expect(Number(g.node!.find((x) => x.opType === 'Softmax')!.attribute![0].i)).toBe(1);
+  });
+
+  it('trains the same weights (gradient with negatives, warm start)', async () => {
+    const k = await onnxKernels();
+    expect(k).not.toBeNull();
+    const { set, ts, d } = fixture();
+    const js = trainLogReg(set.data, d, 3, ts, {});
+    const ox = await trainLogRegOnnx(k!.grad, set.data, d, 3, ts, {});
+    const scale = Math.max(...js.W.map(Math.abs));
+    expect(scale).toBeGreaterThan(0.1);
+    let diff = 0;
+    for (let q = 0; q < js.W.length; q++) diff = Math.max(diff, Math.abs(js.W[q] - ox.W[q]));
+    expect(diff / scale).toBeLessThan(1e-4);
+    // a warm-started retrain from the same start gives the same weights too (4 classes now: one new)
+    const js2 = trainLogReg(set.data, d, 4, ts, { warm: js });
+    const ox2 = await trainLogRegOnnx(k!.grad, set.data, d, 4, ts, { warm: js });
+    diff = 0;
+    for (let q = 0; q < js2.W.length; q++) diff = Math.max(diff, Math.abs(js2.W[q] - ox2.W[q]));
+    expect(diff / scale).toBeLessThan(1e-4);
+  });
+
+  it('predicts the same labels, confidences and margins (twin, rejections, gate) within 1e-5', async () => {
+    const { set, ts, masked, n, d } = fixture();
+    const f = await fit(set.data, d, 3, ts, null, true, 0.49, 'js');
+    const js = empty(n), ox = empty(n);
+    await predictRange(set.data, d, 0, n, f, masked, js, 'js');
+    await predictRange(set.data, d, 0, n, f, masked, ox, 'onnx');
+    let gated = 0;
+    for (let i = 0; i < n; i++) {
+      // a different best class is allowed only for a tie (margin ~ 0)
+      if (js.best[i] !== ox.best[i]) expect(js.margin[i]).toBeLessThan(1e-5);
+      else {
+        expect(Math.abs(js.prob[i] - ox.prob[i])).toBeLessThan(1e-5);
+        expect(Math.abs(js.margin[i] - ox.margin[i])).toBeLessThan(1e-5);
+      }
+      if (js.prob[i] === Math.fround(0.49)) gated++;
     }
-    const negRows = Int32Array.from([300, 301, 302]), negY = Int32Array.from([0, 1, 2]);
-    const ts: TrainSet = { rows: Int32Array.from(rows), y: Int32Array.from(y), negRows, negY, pw: Float32Array.from(pw) };
-    const masked = new Map([...negRows].map((r, i) => [r, [negY[i]]]));
-    const one = train(set.data, n, d, 3, ts, null, true, masked);
-    const f = fit(set.data, d, 3, ts, null, true);
-    expect(f.model.twin).toBeDefined();
-    expect(f.twinRows.length).toBe(60);
-    const split: Predictions = { best: new Int32Array(n), prob: new Float32Array(n), margin: new Float32Array(n) };
-    const cut = Math.floor(n / 2) + 7;
-    predictRange(set.data, d, cut, n, f, masked, split);
-    predictRange(set.data, d, 0, cut, f, masked, split);
-    expect([...split.best]).toEqual([...one.predictions.best]);
-    expect([...split.prob]).toEqual([...one.predictions.prob]);
-    expect([...split.margin]).toEqual([...one.predictions.margin]);
-    // the parts matter: the twin predicts its rows, rejections are masked, the gate capped some outliers
-    for (const r of negRows) expect(split.best[r]).not.toBe(masked.get(r)![0]);
-    expect([...split.prob].filter((p) => Math.abs(p - 0.49) < 1e-6).length).toBeGreaterThan(0);
+    expect(gated).toBeGreaterThan(0);
+    expect(js.best.filter((b, i) => b !== ox.best[i]).length).toBeLessThanOrEqual(1);
+    for (const r of ts.negRows) expect(ox.best[r]).not.toBe(masked.get(r)![0]);
   });
 });
