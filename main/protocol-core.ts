@@ -81,7 +81,8 @@ export async function realFileInside(baseDir: string, candidate: string): Promis
     return null;
   }
   const rel = path.relative(base, realFile);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
+  // inside = a relative path that does not climb ('..' or '../x'); a name like '..x' is an ordinary file inside
+  if (rel === '' || rel === '..' || rel.startsWith('..' + path.sep) || path.isAbsolute(rel)) return null;
   try {
     const st = await fs.promises.stat(realFile);
     if (!st.isFile()) return null;

@@ -10,7 +10,9 @@
 //   - POST /api/call {name, input}: the name must be a contract method, the input is validated with zod by the
 //     engine (src/api/engine.ts) before it reaches a handler;
 //   - GET /thumb/:id and /photo/:id take a numeric photo id only; the file is the one the engine's library
-//     says belongs to that id (no path ever comes from the client);
+//     says belongs to that id (no path ever comes from the client), and it is served only when its real path
+//     (symlinks resolved) is a regular file inside the thumbnails folder / one of the library folders (the
+//     same check as the Electron sift:// protocol, main/protocol-core.ts), opened with O_NOFOLLOW;
 //   - static files only from the renderer build folder (out/web), no traversal.
 import http from 'node:http';
 import fs from 'node:fs';
@@ -21,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { Engine, ApiError, isMethod, type SiftEvent } from '../src/api/engine.ts';
+import { realFileInside } from '../main/protocol-core.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const defaultStaticDir = path.join(repoRoot, 'out', 'web');
@@ -110,22 +113,36 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-function sendFile(res: http.ServerResponse, file: string, type: string, cache: string): void {
-  fs.stat(file, (err, st) => {
-    if (err || !st.isFile()) { send(res, 404, 'Not found'); return; }
+/** Sends a checked real path, opened without following a symlink swapped in at its last component since. */
+async function sendFile(res: http.ServerResponse, file: string, type: string, cache: string): Promise<void> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  } catch {
+    send(res, 404, 'Not found');
+    return;
+  }
+  let streaming = false;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) { send(res, 404, 'Not found'); return; }
     const headers = { 'content-type': type, 'content-length': String(st.size), 'cache-control': cache, 'x-content-type-options': 'nosniff' };
     if (st.size <= 256 * 1024) {
       // thumbnails: one read, one write
-      fs.readFile(file, (e, buf) => {
-        if (e) { send(res, 404, 'Not found'); return; }
-        res.writeHead(200, headers);
-        res.end(buf);
-      });
+      const buf = await fh.readFile();
+      res.writeHead(200, headers);
+      res.end(buf);
       return;
     }
     res.writeHead(200, headers);
-    fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
-  });
+    streaming = true; // the stream closes the handle
+    fh.createReadStream({ autoClose: true }).on('error', () => res.destroy()).pipe(res);
+  } catch {
+    if (!res.headersSent) send(res, 404, 'Not found');
+    else res.destroy();
+  } finally {
+    if (!streaming) await fh.close().catch(() => undefined);
+  }
 }
 
 const CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -137,6 +154,13 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const engine = new Engine({ dbPath: opts.dbPath, dataDir: opts.dataDir, modelsDir: opts.modelsDir });
   const log = opts.log ?? true;
   let port = 0;
+  // library folders, for the /photo/ check (asked through the API once, again after each library change)
+  let rootsCache: Promise<string[]> | null = null;
+  const libraryRoots = () => {
+    rootsCache ??= engine.call('library.status', {}).then((s) => s.roots.map((r) => r.path), (e: unknown) => { rootsCache = null; throw e; });
+    return rootsCache;
+  };
+  const offRoots = engine.onEvent((e) => { if (e.type === 'library.changed') rootsCache = null; });
 
   const hostOk = (req: http.IncomingMessage) => {
     const h = req.headers.host ?? '';
@@ -180,9 +204,26 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     }
     const file = kind === 'thumb' ? p.thumbnail : p.path;
     if (!file) { send(res, 404, `No ${kind === 'thumb' ? 'thumbnail' : 'file'} for photo ${p.id}`); return; }
+    if (kind === 'photo' && p.status === 'missing') { send(res, 404, `Photo ${p.id} is missing on disk`); return; }
+    // the real file must be a regular file inside the thumbnails folder / a library folder (no symlink escape)
+    let realFile: string | null = null;
+    if (kind === 'thumb') realFile = await realFileInside(engine.ctx.thumbsDir, file);
+    else {
+      let roots: string[];
+      try { roots = await libraryRoots(); } catch (e) { send(res, 500, String((e as Error).message)); return; }
+      for (const root of roots) {
+        realFile = await realFileInside(root, file);
+        if (realFile) break;
+      }
+    }
+    if (!realFile) {
+      send(res, 403, kind === 'thumb' ? `The thumbnail of photo ${p.id} is not a file inside the thumbnails folder`
+        : `Photo ${p.id} is not a file inside a library folder`);
+      return;
+    }
     const type = kind === 'thumb' ? (mime[path.extname(file).toLowerCase()] ?? 'image/jpeg')
       : (formatMime[p.format ?? ''] ?? mime[path.extname(file).toLowerCase()] ?? 'application/octet-stream');
-    sendFile(res, file, type, 'private, max-age=300');
+    await sendFile(res, realFile, type, 'private, max-age=300');
   }
 
   function handleStatic(res: http.ServerResponse, pathname: string): void {
@@ -262,6 +303,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     engine,
     close: async () => {
       offEvents();
+      offRoots();
       for (const ws of clients) ws.terminate();
       wss.close();
       server.closeAllConnections();

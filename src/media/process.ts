@@ -150,7 +150,9 @@ export async function processPhoto(task: ProcessTask): Promise<ProcessResult> {
   // a thumbnail already there (a duplicate, a move, a rescan) is reused; touching it tells the cache's garbage
   // collection (src/library/thumbs.ts) that a row is about to name it
   let needThumb = false;
-  try { const t = new Date(); fs.utimesSync(dest, t, t); } catch { needThumb = true; }
+  try { const t = new Date(); fs.utimesSync(dest, t, t); } catch (e) {
+    needThumb = (e as NodeJS.ErrnoException).code === 'ENOENT' || !fs.existsSync(dest); // not ours to touch: reuse as is
+  }
   try {
     if (task.pixelSize > 0 || needThumb) {
       const r = await render(input, width, height, needThumb ? thumbSize : 0, task.pixelSize);

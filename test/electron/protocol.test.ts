@@ -44,6 +44,13 @@ beforeAll(async () => {
   fs.symlinkSync(path.join(outside, 'secret.jpg'), path.join(root, 'link.jpg'));
   fs.symlinkSync(path.join(outside, 'secret.jpg'), path.join(renderer, 'assets', 'leak.js'));
   fs.mkdirSync(path.join(thumbs, 'dir.jpg'));
+  // sibling folders whose names start with the allowed folder's name: a plain string-prefix check would let them in
+  fs.mkdirSync(`${thumbs}-evil`);
+  fs.mkdirSync(`${root}-evil`);
+  await jpeg(path.join(`${thumbs}-evil`, 'x.jpg'), { r: 9, g: 9, b: 9 });
+  await jpeg(path.join(`${root}-evil`, 'y.jpg'), { r: 8, g: 8, b: 8 });
+  // a name that starts with two dots is an ordinary file inside the folder
+  await jpeg(path.join(thumbs, '..dots.jpg'), { r: 7, g: 7, b: 7 });
 
   photos.set(1, { path: path.join(root, 'a.jpg'), thumbnail: path.join(thumbs, '1.jpg'), status: 'ok' });
   photos.set(2, { path: path.join(root, 'link.jpg'), thumbnail: path.join(thumbs, '2.jpg'), status: 'ok' });
@@ -52,6 +59,8 @@ beforeAll(async () => {
   photos.set(5, { path: path.join(root, 'notes.txt'), thumbnail: null, status: 'ok' });
   photos.set(6, { path: 'relative/a.jpg', thumbnail: path.join(thumbs, 'dir.jpg'), status: 'ok' });
   photos.set(7, { path: path.join(root, 'gone.jpg'), thumbnail: path.join(thumbs, 'gone.jpg'), status: 'ok' });
+  photos.set(8, { path: path.join(`${root}-evil`, 'y.jpg'), thumbnail: path.join(`${thumbs}-evil`, 'x.jpg'), status: 'ok' });
+  photos.set(9, { path: path.join(root, 'a.jpg'), thumbnail: path.join(thumbs, '..dots.jpg'), status: 'ok' });
 
   deps = {
     thumbsDir: async () => thumbs,
@@ -175,7 +184,18 @@ describe('sift:// decisions on disk', () => {
     expect(await realFileInside(thumbs, path.join(thumbs, '1.jpg'))).toBe(fs.realpathSync(path.join(thumbs, '1.jpg')));
     expect(await realFileInside(thumbs, thumbs)).toBeNull();
     expect(await realFileInside(thumbs, 'thumbnails/1.jpg')).toBeNull();
+    // sibling folders sharing the name as a prefix (both exist and hold real files): neither is inside the other
+    const evil = path.join(`${thumbs}-evil`, 'x.jpg');
+    expect(fs.statSync(evil).isFile()).toBe(true);
+    expect(await realFileInside(thumbs, evil)).toBeNull();
     expect(await realFileInside(`${thumbs}-evil`, path.join(thumbs, '1.jpg'))).toBeNull();
+    expect(await realFileInside(`${thumbs}-evil`, evil)).toBe(fs.realpathSync(evil)); // the file itself is fine
+    // ...and through decide(): a thumbnail / photo in the sibling folder is refused
+    expect(await status('sift://thumb/8')).toBe(403);
+    expect(await status('sift://photo/8')).toBe(403);
+    // a file whose name starts with '..' is inside
+    expect(await realFileInside(thumbs, path.join(thumbs, '..dots.jpg'))).toBe(fs.realpathSync(path.join(thumbs, '..dots.jpg')));
+    expect(await status('sift://thumb/9')).toBe(200);
     // a symlink at the final component is refused when opened (O_NOFOLLOW)
     await expect(readChecked(path.join(thumbs, '2.jpg'))).rejects.toThrow(/ELOOP|symbolic/i);
   });
