@@ -11,7 +11,7 @@
 // in 25 actions against 31 with the logistic regression alone. The exact graph costs O(n² d), so it is
 // built only for libraries up to LP_MAX_PHOTOS; larger ones keep the logistic regression.
 
-export const LP_MAX_PHOTOS = Number(process.env.SIFT_LP_MAX ?? 20_000);
+export const LP_MAX_PHOTOS = Number(process.env.SIFT_LP_MAX ?? 10_000);
 export const LP_K = 10;
 export const LP_ALPHA = 0.8;
 export const LP_ITERS = 20;
@@ -71,6 +71,29 @@ export function knnGraph(X: Float32Array, n: number, d: number, k = LP_K): KnnGr
   return { n, k, nb, w };
 }
 
+/**
+ * The kNN graph made symmetric (an edge i—j for j in kNN(i) or i in kNN(j), weights summed) and normalised
+ * (w / sqrt(deg_i deg_j)), as compressed rows.
+ */
+export function symmetric(g: KnnGraph): { ptr: Int32Array; col: Int32Array; val: Float32Array } {
+  const { n, k, nb, w } = g;
+  const cnt = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) for (let q = 0; q < k; q++) { const j = nb[i * k + q]; if (j >= 0 && w[i * k + q] > 0) { cnt[i + 1]++; cnt[j + 1]++; } }
+  for (let i = 0; i < n; i++) cnt[i + 1] += cnt[i];
+  const ptr = Int32Array.from(cnt), fill = Int32Array.from(cnt);
+  const col = new Int32Array(ptr[n]), val = new Float32Array(ptr[n]);
+  const deg = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let q = 0; q < k; q++) {
+    const j = nb[i * k + q], v = w[i * k + q];
+    if (j < 0 || v <= 0) continue;
+    col[fill[i]] = j; val[fill[i]++] = v;
+    col[fill[j]] = i; val[fill[j]++] = v;
+    deg[i] += v; deg[j] += v;
+  }
+  for (let i = 0; i < n; i++) for (let e = ptr[i]; e < ptr[i + 1]; e++) val[e] /= Math.sqrt(deg[i] * deg[col[e]]);
+  return { ptr, col, val };
+}
+
 export interface Seeds {
   rows: Int32Array;
   y: Int32Array;
@@ -95,30 +118,22 @@ export interface Propagated {
  * warm: the previous run's F (same graph and classes) — after one change a few iterations suffice.
  */
 export function propagate(g: KnnGraph, K: number, seeds: Seeds, opts: { alpha?: number; iters?: number; warm?: Float32Array | null; masked?: Map<number, number[]> } = {}): Propagated {
-  const { n, k, nb, w } = g;
+  const { n } = g;
   const alpha = opts.alpha ?? LP_ALPHA;
-  const deg = new Float64Array(n);
-  for (let i = 0; i < n; i++) for (let q = 0; q < k; q++) { const j = nb[i * k + q]; if (j < 0) continue; deg[i] += w[i * k + q]; deg[j] += w[i * k + q]; }
-  const nw = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) for (let q = 0; q < k; q++) {
-    const j = nb[i * k + q];
-    if (j >= 0 && deg[i] > 0 && deg[j] > 0) nw[i * k + q] = w[i * k + q] / Math.sqrt(deg[i] * deg[j]);
-  }
+  const { ptr, col, val } = symmetric(g);
   const Y = new Float32Array(n * K);
   for (let s = 0; s < seeds.rows.length; s++) { const o = seeds.rows[s] * K + seeds.y[s]; Y[o] = Math.max(Y[o], seeds.weight[s]); }
   const warm = opts.warm && opts.warm.length === n * K ? opts.warm : null;
   let F = warm ? Float32Array.from(warm) : Float32Array.from(Y);
   let G = new Float32Array(n * K);
-  // symmetric graph: every kNN edge i—j carries score both ways
+  // dst = S src (a gather over each row's symmetric neighbour list)
   const spread = (src: Float32Array, dst: Float32Array) => {
-    dst.fill(0);
     for (let i = 0; i < n; i++) {
       const io = i * K;
-      for (let q = 0; q < k; q++) {
-        const j = nb[i * k + q], v = nw[i * k + q];
-        if (j < 0 || v === 0) continue;
-        const jo = j * K;
-        for (let c = 0; c < K; c++) { dst[io + c] += v * src[jo + c]; dst[jo + c] += v * src[io + c]; }
+      for (let c = 0; c < K; c++) dst[io + c] = 0;
+      for (let e = ptr[i]; e < ptr[i + 1]; e++) {
+        const jo = col[e] * K, v = val[e];
+        for (let c = 0; c < K; c++) dst[io + c] += v * src[jo + c];
       }
     }
   };
