@@ -100,6 +100,7 @@ export function SummaryView({ s }: { s: IndexSummary }) {
         {s.updated > 0 && <span className="chip">{fmtCount(s.updated)} updated</span>}
         {s.moved > 0 && <span className="chip">{fmtCount(s.moved)} moved</span>}
         {s.missing > 0 && <span className="chip">{fmtCount(s.missing)} missing</span>}
+        {s.offline > 0 && <span className="chip chip-warn">{fmtCount(s.offline)} offline (folder not reachable, kept as they are)</span>}
         {s.duplicates > 0 && <span className="chip">{fmtCount(s.duplicates)} duplicates</span>}
         {s.failed.length > 0 && <span className="chip chip-warn">{fmtCount(s.failed.length)} failed</span>}
         {s.warnings?.length > 0 && <span className="chip chip-warn">{fmtCount(s.warnings.length)} damaged</span>}
@@ -153,6 +154,7 @@ export function LibraryView({ status, reload }: { status: LibraryStatus | undefi
           <span className="chip">{fmtCount(status.ok)} ok</span>
           {status.pending > 0 && <span className="chip">{fmtCount(status.pending)} pending</span>}
           {status.missing > 0 && <span className="chip">{fmtCount(status.missing)} missing</span>}
+          {status.offline > 0 && <span className="chip chip-warn" title="Their folder cannot be reached (disconnected drive?): they are kept as they are">{fmtCount(status.offline)} offline</span>}
           {status.failed > 0 && <span className="chip chip-warn">{fmtCount(status.failed)} failed</span>}
           {status.duplicates > 0 && <span className="chip">{fmtCount(status.duplicates)} duplicates</span>}
         </div>
@@ -164,6 +166,7 @@ export function LibraryView({ status, reload }: { status: LibraryStatus | undefi
           <li key={r.id}>
             <code className="grow" title={r.path}>{r.path}</code>
             <span className="muted">{fmtCount(r.photos)} photos</span>
+            {r.offline && <span className="warn" title={r.offline}>not reachable</span>}
             <button className="small" disabled={!!jobId} onClick={() => void reindex([r.path])}>Re-index</button>
             <button className="small danger" disabled={!!jobId} onClick={() => {
               if (confirm(`Stop watching ${r.path}? Photos on disk are not touched.`)) void act(() => call('library.removeRoot', { path: r.path })).then(reload);
