@@ -125,6 +125,8 @@ export class LearnService {
   async cluster(opts: { minClusterSize?: number; sampleSize?: number } = {}): Promise<ClusterSummary> {
     const t0 = performance.now();
     const f = await this.features();
+    // the label propagation's graph is built meanwhile on the other pool (it is needed once labels exist)
+    if (f.ids.length <= this.lpMaxPhotos && f.ids.length >= 3) void this.knn(f).catch(() => undefined);
     const labeled = new Set((this.db.prepare("SELECT DISTINCT photo_id FROM photo_labels WHERE state IN ('confirmed','assigned')").raw().all() as [number][]).map((r) => r[0]));
     const rowsArr: number[] = [];
     for (let i = 0; i < f.ids.length; i++) if (!labeled.has(f.ids[i])) rowsArr.push(i);
@@ -638,7 +640,7 @@ export class LearnService {
     const tp = performance.now();
     await Promise.all(Array.from({ length: parts }, (_, p) => this.run<number>({
       kind: 'predict', features: f.classify, d: f.classifyDim, lo: Math.floor((p * n) / parts), hi: Math.floor(((p + 1) * n) / parts),
-      featuresKey: f.key, fitted, masked: maskedList, out,
+      fitted, masked: maskedList, out,
     })));
     const t: TrainOut = { model: fitted.model, predictions: { best: new Int32Array(out.best), prob: new Float32Array(out.prob), margin: new Float32Array(out.margin) },
       ms: fitted.ms + (performance.now() - tp) };
