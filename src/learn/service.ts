@@ -640,7 +640,7 @@ export class LearnService {
     const tp = performance.now();
     await Promise.all(Array.from({ length: parts }, (_, p) => this.run<number>({
       kind: 'predict', features: f.classify, d: f.classifyDim, lo: Math.floor((p * n) / parts), hi: Math.floor(((p + 1) * n) / parts),
-      fitted, masked: maskedList, out,
+      featuresKey: f.key, fitted, masked: maskedList, out,
     })));
     const t: TrainOut = { model: fitted.model, predictions: { best: new Int32Array(out.best), prob: new Float32Array(out.prob), margin: new Float32Array(out.margin) },
       ms: fitted.ms + (performance.now() - tp) };
