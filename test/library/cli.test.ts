@@ -60,4 +60,25 @@ describe('sift CLI: index, status, photos', () => {
     r = sift(db, 'photos', '--json', '--status', 'failed');
     expect(JSON.parse(r.out)).toHaveLength(1);
   });
+
+  it('a library folder that cannot be reached: exit 1, listed as offline in the summary and in status; back to 0 when it returns', { timeout: 120_000 }, async () => {
+    const dir = tmpDir('sift-cli-');
+    const db = path.join(dir, 'sift.db');
+    const drive = path.join(dir, 'drive');
+    await makeJpeg(path.join(drive, 'a.jpg'), { color: 'red', seed: 1 });
+    await makeJpeg(path.join(drive, 'b.jpg'), { color: 'blue', seed: 2 });
+    expect(sift(db, 'index', '--no-embed', drive).code).toBe(0);
+    const real = fs.realpathSync(drive);
+    fs.renameSync(drive, path.join(dir, 'away'));
+    let r = sift(db, 'index', '--no-embed');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/0 found, .* 0 missing, 0 duplicates, 1 failed, 2 offline \(folder not reachable: left as they are\)/);
+    expect(r.out).toContain(`${real}: library folder not found (disconnected drive?): its 2 photos were left as they are`);
+    r = sift(db, 'status');
+    expect(r.out).toContain(`${real}  (2 photos)  NOT REACHABLE: library folder not found (disconnected drive?)`);
+    expect(r.out).toMatch(/Photos: 2 \(2 ok, 0 duplicates, 0 missing, 0 failed, 0 pending, 2 offline\)/);
+    fs.renameSync(path.join(dir, 'away'), drive);
+    r = sift(db, 'index', '--no-embed');
+    expect([r.code, r.out]).toEqual([0, expect.stringMatching(/2 found, 0 new, 2 unchanged, .* 0 failed\n/)]);
+  });
 });
