@@ -1,6 +1,6 @@
 // bench:sort — the simulated user sorting a real library.
 //
-//   npm run bench:sort -- <folder with one subfolder per true label> [--json] [--db FILE] [--max-actions N] [--quiet]
+//   npm run bench:sort -- <folder with one subfolder per true label> [--json] [--db FILE] [--max-actions N] [--quiet] [--no-split-existing]
 //   npm run bench:sort -- --scale [--n 100000] [--labeled 10000]
 //
 // --scale: synthetic 424-d embeddings (planted groups) for N photos in a fresh database: times learn.cluster
@@ -11,6 +11,8 @@
 //    --db names an existing database that already holds the folder (re-used, its labels are cleared).
 // 2. The simulated user (src/learn/simulate.ts: it can only do what the UI offers, one action each: name a
 //    cluster, confirm a page of <= 50 correct suggestions, correct one photo, split) sorts the library;
+//    photos split off into a label that exists cost two actions (split off, name the new cluster);
+//    --no-split-existing forbids that (splits only into new labels);
 //    the true label of a photo is the first subfolder of its path under the folder.
 // 3. Prints the accuracy after each action, the actions to reach 90/95/98/99 %, and the total time, beside
 //    the target (98 % in <= 4 % of the photo count) and the issue's reference (a simple k-means policy:
@@ -113,7 +115,7 @@ const log = (s: string) => { if (!quiet) process.stdout.write(s + '\n'); };
 async function main(): Promise<number> {
   if (flag('scale')) return scale();
   if (!folder || !fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
-    process.stderr.write('usage: npm run bench:sort -- <folder with one subfolder per true label> [--json] [--db FILE] [--max-actions N]\n');
+    process.stderr.write('usage: npm run bench:sort -- <folder with one subfolder per true label> [--json] [--db FILE] [--max-actions N] [--no-split-existing]\n');
     return 2;
   }
   const root = path.resolve(folder);
@@ -139,8 +141,10 @@ async function main(): Promise<number> {
     if (missing) log(`warning: ${missing} photo(s) have no embedding (they count as wrong)`);
     log(`${truth.size} photo(s) in ${new Set(truth.values()).size} label folder(s); target: 98 % in <= ${Math.floor(truth.size * 0.04)} actions (4 %); reference (issue, simple k-means policy): 98 % in 9.5 % of the photos`);
     const maxActions = opt('max-actions') ? Number(opt('max-actions')) : undefined;
+    const splitIntoExisting = !flag('no-split-existing');
+    if (!splitIntoExisting) log('rule: photos can be split off only into a NEW label (no split into a label that exists)');
     const r = await simulateUser(engine, truth, {
-      maxActions,
+      maxActions, splitIntoExisting,
       onAction: (s) => log(`${String(s.action).padStart(4)}  ${(s.accuracy * 100).toFixed(1).padStart(5)} %  ${s.kind.padEnd(12)} ${s.detail}  (${Math.round(s.ms)} ms)`),
     });
     const seconds = (performance.now() - t0) / 1000;
