@@ -225,10 +225,14 @@ export function fitTemperature(X: Float32Array, model: Model, rows: Int32Array, 
     }
     return L;
   };
+  // golden-section search on log T in [log 0.05, log 20] (the NLL is unimodal in T): one NLL per step
+  const gr = (Math.sqrt(5) - 1) / 2;
   let lo = Math.log(0.05), hi = Math.log(20);
-  for (let it = 0; it < 40; it++) {
-    const m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
-    if (nll(Math.exp(m1)) < nll(Math.exp(m2))) hi = m2; else lo = m1;
+  let m1 = hi - gr * (hi - lo), m2 = lo + gr * (hi - lo);
+  let f1 = nll(Math.exp(m1)), f2 = nll(Math.exp(m2));
+  while (hi - lo > 1e-6) {
+    if (f1 < f2) { hi = m2; m2 = m1; f2 = f1; m1 = hi - gr * (hi - lo); f1 = nll(Math.exp(m1)); }
+    else { lo = m1; m1 = m2; f1 = f2; m2 = lo + gr * (hi - lo); f2 = nll(Math.exp(m2)); }
   }
   return Math.exp((lo + hi) / 2);
 }

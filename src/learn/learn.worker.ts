@@ -250,8 +250,11 @@ export default async function run(task: LearnTask): Promise<unknown> {
     case 'predict': {
       const t0 = performance.now();
       const o = task.out;
-      await predictRange(localFeatures(task.features, task.featuresKey), task.d, task.lo, task.hi, task.fitted, new Map(task.masked),
+      const X = localFeatures(task.features, task.featuresKey);
+      if (process.env.SIFT_LEARN_DEBUG) process.stderr.write(`predict ${task.lo}-${task.hi}: features copy ${(performance.now() - t0).toFixed(1)} ms\n`);
+      await predictRange(X, task.d, task.lo, task.hi, task.fitted, new Map(task.masked),
         { best: new Int32Array(o.best), prob: new Float32Array(o.prob), margin: new Float32Array(o.margin) });
+      if (process.env.SIFT_LEARN_DEBUG) process.stderr.write(`predict ${task.lo}-${task.hi}: ${(performance.now() - t0).toFixed(1)} ms\n`);
       return performance.now() - t0;
     }
   }
