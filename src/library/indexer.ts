@@ -302,8 +302,9 @@ async function runIndex(ctx: EngineContext, job: JobHandle, opts: IndexOptions, 
       normalizeDuplicates(db, gone.map((r) => r.hash));
     })();
     summary.missing = gone.length + displaced;
-    // thumbnails no photo uses any more (removed folders, changed files), and temp files of killed scans
-    await thumbnailGc(db, ctx.thumbsDir, { dbPath: ctx.dbPath });
+    // thumbnails no photo uses any more (removed folders, changed files: recorded by triggers); when files were
+    // decoded (a scan that costs far more than a listing), the whole cache: temp files and orphans of killed scans
+    await thumbnailGc(db, ctx.thumbsDir, { dbPath: ctx.dbPath, sweep: tasks.length > 0 });
   } else {
     summary.missing = displaced;
     if (tasks.length) await thumbnailGc(db, ctx.thumbsDir, { tempOnly: true });

@@ -45,3 +45,17 @@ export function librarySchema(db: DB): void {
 export function libraryRootDevice(db: DB): void {
   db.exec('ALTER TABLE roots ADD COLUMN dev TEXT');
 }
+
+// 006: thumbnails that may have become unused (the old thumb of a deleted photo or of a photo whose content
+// changed), filled by triggers, so that a rescan collects them without listing the whole cache
+// (src/library/thumbs.ts).
+export function libraryThumbGc(db: DB): void {
+  db.exec(`
+    CREATE TABLE thumb_gc (thumb TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TRIGGER photos_thumb_gc_delete AFTER DELETE ON photos WHEN OLD.thumb IS NOT NULL
+    BEGIN INSERT OR IGNORE INTO thumb_gc (thumb) VALUES (OLD.thumb); END;
+    CREATE TRIGGER photos_thumb_gc_update AFTER UPDATE OF thumb ON photos
+      WHEN OLD.thumb IS NOT NULL AND (NEW.thumb IS NULL OR NEW.thumb != OLD.thumb)
+    BEGIN INSERT OR IGNORE INTO thumb_gc (thumb) VALUES (OLD.thumb); END;
+  `);
+}

@@ -6,6 +6,7 @@
 //   - only files named like the cache's own (`<32 hex>.jpg`, `*.tmp`) inside `<2 hex>/` folders are ever removed;
 //   - only files older than `minAgeMs` (10 min): a scan writes a thumbnail before the row that names it, and the
 //     worker touches (mtime) a thumbnail it reuses, so a thumbnail of a row being written now is never removed;
+//     whether a row names it is checked again right before removing it;
 //   - two databases in one folder share one cache (`sift-data/` next to the database): each database that
 //     indexes into a cache is listed in its `.databases` file, and unused thumbnails are removed only while
 //     one existing database uses the cache (the others' rows are not visible from here).
@@ -38,7 +39,11 @@ export function otherCacheUsers(thumbsDir: string, dbPath: string): string[] {
 export interface GcOptions {
   /** Only files at least this old are removed (default 10 min). */
   minAgeMs?: number;
-  /** Only temp files (a cancelled scan: the index is incomplete, so "unused" is not known). */
+  /** Also list the whole cache: stale temp files, and unused thumbnails no trigger recorded (a killed scan's).
+   *  Costs a listing of every thumbnail (about 0.1 s per 10,000); without it only the candidates recorded
+   *  by the triggers of migration 006 (deleted photos, changed files) are looked at. */
+  sweep?: boolean;
+  /** Only temp files (a cancelled scan: the index is incomplete). Implies sweep. */
   tempOnly?: boolean;
   /** The database's own path: unused thumbnails are kept when another database shares the cache. */
   dbPath?: string;
@@ -52,13 +57,35 @@ export async function thumbnailGc(db: DB, thumbsDir: string, opts: GcOptions = {
   const shared = opts.dbPath ? otherCacheUsers(thumbsDir, opts.dbPath) : [];
   const unusedToo = !opts.tempOnly && shared.length === 0;
   const out: GcResult = { removed: 0, temp: 0, kept: 0, shared };
-  let dirs: string[];
-  try { dirs = await fs.promises.readdir(thumbsDir); } catch { return out; }
-  let used: Set<string> | null = null;
   const now = Date.now();
   const old = async (f: string) => {
     try { return now - (await fs.promises.stat(f)).mtimeMs >= minAge; } catch { return false; }
   };
+  // is a thumbnail (its relative path, `<2 hex>/<hash>.jpg`) named by a row? by its hash, so the index is used
+  const inUse = db.prepare('SELECT 1 FROM photos WHERE hash = ? AND thumb IS NOT NULL LIMIT 1').pluck();
+  const hashOf = (name: string) => name.slice(0, -4);
+
+  // 1. the candidates the triggers recorded
+  if (unusedToo) {
+    const done = db.prepare('DELETE FROM thumb_gc WHERE thumb = ?');
+    for (const rel of db.prepare('SELECT thumb FROM thumb_gc').pluck().all() as string[]) {
+      const name = path.basename(rel);
+      const f = path.join(thumbsDir, rel);
+      if (!THUMB_RE.test(name) || inUse.get(hashOf(name))) { done.run(rel); continue; }
+      if (!fs.existsSync(f)) { done.run(rel); continue; }
+      if (!(await old(f))) { out.kept++; continue; } // young: maybe about to be named again; next time
+      // checked again right before: a row may have been committed meanwhile
+      if (inUse.get(hashOf(name))) { done.run(rel); continue; }
+      await fs.promises.rm(f, { force: true });
+      done.run(rel);
+      out.removed++;
+    }
+  }
+  if (!opts.sweep && !opts.tempOnly) return out;
+
+  // 2. the whole cache
+  let dirs: string[];
+  try { dirs = await fs.promises.readdir(thumbsDir); } catch { return out; }
   for (const d of dirs) {
     if (!DIR_RE.test(d)) continue;
     let names: string[];
@@ -69,11 +96,11 @@ export async function thumbnailGc(db: DB, thumbsDir: string, opts: GcOptions = {
         if (await old(f)) { await fs.promises.rm(f, { force: true }); out.temp++; }
         continue;
       }
-      if (!unusedToo || !THUMB_RE.test(n)) continue;
-      // the names in use, read after the listing: a row committed meanwhile names a thumbnail that is fresh
-      used ??= new Set((db.prepare('SELECT DISTINCT thumb FROM photos WHERE thumb IS NOT NULL').pluck().all() as string[]).map((t) => path.basename(t)));
-      if (used.has(n)) continue;
-      if (await old(f)) { await fs.promises.rm(f, { force: true }); out.removed++; } else out.kept++;
+      if (!unusedToo || !THUMB_RE.test(n) || inUse.get(hashOf(n))) continue;
+      if (!(await old(f))) { out.kept++; continue; }
+      if (inUse.get(hashOf(n))) continue;
+      await fs.promises.rm(f, { force: true });
+      out.removed++;
     }
   }
   return out;

@@ -2,7 +2,7 @@
 // Each engine part owns its migrations in its own schema.ts. Never edit a migration that has shipped:
 // append a new one.
 import type { DB } from './db.ts';
-import { librarySchema, libraryRootDevice } from '../library/schema.ts';
+import { librarySchema, libraryRootDevice, libraryThumbGc } from '../library/schema.ts';
 import { visionSchema } from '../vision/schema.ts';
 import { learnSchema } from '../learn/schema.ts';
 import { exportSchema } from '../export/schema.ts';
@@ -15,4 +15,5 @@ export const migrations: Migration[] = [
   { name: '003 learn', up: learnSchema },
   { name: '004 export', up: exportSchema },
   { name: '005 library: roots.dev (disconnected drives)', up: libraryRootDevice },
+  { name: '006 library: thumbnail GC candidates', up: libraryThumbGc },
 ];

@@ -248,7 +248,7 @@ describe('duplicates of an original that goes away', () => {
 });
 
 describe('thumbnail garbage collection', () => {
-  it('a rescan removes old thumbnails no photo uses (removed folder, changed file) and old temp files; keeps the rest', async () => {
+  it('a rescan removes old thumbnails no photo uses (removed folder, changed file); one that decodes also sweeps temp files and orphans', async () => {
     const { engine, lib, dir } = setup();
     const two = path.join(dir, 'two');
     await makeJpeg(path.join(lib, 'a.jpg'), { color: 'red', seed: 16 });
@@ -268,10 +268,19 @@ describe('thumbnail garbage collection', () => {
     const tbNew = await thumbOf('b.jpg');
     expect(tbNew).not.toBe(tbOld);
     expect([ta, tbOld, tbNew, strayTmp].map((f) => fs.existsSync(f))).toEqual([true, true, true, true]);
-    // once they are old, the unused ones go
-    for (const f of [ta, tbOld, tbNew, strayTmp, strayOther]) fs.utimesSync(f, hourAgo(), hourAgo());
-    await engine.call('library.index', { stages: false });
-    expect([ta, tbOld, tbNew, strayTmp, strayOther].map((f) => fs.existsSync(f))).toEqual([false, false, true, false, true]);
+    // once they are old, the unused ones go: an unchanged rescan looks only at the candidates the triggers
+    // recorded (the deleted photo's and the changed file's old thumbnail), not at the whole cache
+    const orphan = path.join(path.dirname(ta), `${path.basename(ta).slice(0, 2)}${'0'.repeat(30)}.jpg`); // a killed scan's
+    fs.copyFileSync(ta, orphan);
+    for (const f of [ta, tbOld, tbNew, strayTmp, strayOther, orphan]) fs.utimesSync(f, hourAgo(), hourAgo());
+    expect(engine.ctx.db.prepare('SELECT COUNT(*) FROM thumb_gc').pluck().get()).toBe(2);
+    expect(await engine.call('library.index', { stages: false })).toMatchObject({ unchanged: 1, added: 0 });
+    expect([ta, tbOld, tbNew, strayTmp, strayOther, orphan].map((f) => fs.existsSync(f))).toEqual([false, false, true, true, true, true]);
+    expect(engine.ctx.db.prepare('SELECT COUNT(*) FROM thumb_gc').pluck().get()).toBe(0);
+    // a scan that decodes something also sweeps the cache: old temp files and orphans; never other files
+    await makeJpeg(path.join(two, 'c.jpg'), { color: 'brown', seed: 23 });
+    expect(await engine.call('library.index', { stages: false })).toMatchObject({ added: 1 });
+    expect([tbNew, strayTmp, strayOther, orphan, await thumbOf('c.jpg')].map((f) => fs.existsSync(f))).toEqual([true, false, true, false, true]);
   });
 
   it('a thumbnail the worker reuses is touched, so it is not collected under a new row', async () => {
@@ -308,7 +317,7 @@ describe('thumbnail garbage collection', () => {
   });
 });
 
-describe('schema migration 005 (roots.dev)', () => {
+describe('schema migrations 005 (roots.dev) and 006 (thumb_gc)', () => {
   it('a database written before it opens, keeps its rows and indexes on', async () => {
     const dir = tmpDir();
     const file = path.join(dir, 'old.db');
@@ -327,6 +336,7 @@ describe('schema migration 005 (roots.dev)', () => {
     const db = openDb(file);
     expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
     expect(db.prepare('SELECT path, dev FROM roots').get()).toEqual({ path: real(lib), dev: null });
+    expect(db.prepare('SELECT COUNT(*) FROM thumb_gc').pluck().get()).toBe(0); // 006 as well
     db.close();
     const engine = new Engine({ dbPath: file });
     onTestFinished(() => engine.close());
