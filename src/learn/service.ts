@@ -598,26 +598,7 @@ export class LearnService {
   }
 
   private async train(f: Features, version: number): Promise<Trained> {
-    const rows = this.db.prepare('SELECT photo_id, label_id, state FROM photo_labels ORDER BY label_id, photo_id').raw().all() as [number, number, string][];
-    const classSet = new Set<number>();
-    for (const [p, l, s] of rows) if (s !== 'rejected' && f.rowOf.has(p)) classSet.add(l);
-    const classes = [...classSet].sort((a, b) => a - b);
-    const cls = new Map(classes.map((l, i) => [l, i]));
-    const pos: number[] = [], y: number[] = [], pw: number[] = [], negR: number[] = [], negY: number[] = [];
-    const masked = new Map<number, number[]>();
-    let confirmed = 0, assigned = 0, rejected = 0;
-    for (const [p, l, s] of rows) {
-      const row = f.rowOf.get(p);
-      const c = cls.get(l);
-      if (row === undefined || c === undefined) continue;
-      if (s === 'rejected') {
-        negR.push(row); negY.push(c); rejected++;
-        const m = masked.get(row); if (m) m.push(c); else masked.set(row, [c]);
-      } else {
-        pos.push(row); y.push(c); pw.push(s === 'confirmed' ? 1 : ASSIGNED_WEIGHT);
-        if (s === 'confirmed') confirmed++; else assigned++;
-      }
-    }
+    const { classes, pos, y, pw, negR, negY, masked, confirmed, assigned, rejected } = trainingRows(this.db, f.rowOf);
     const trainedOn = { confirmed, assigned, rejected, labels: classes.length };
     if (classes.length === 0) {
       const n = f.ids.length;
@@ -765,3 +746,54 @@ export class LearnService {
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/**
+ * The training examples from photo_labels, in (label, photo) order (the order fixes the per-class subsample
+ * and the cross-fitting folds). One packed integer per row, (label · 2³² + photo) · 4 + state, read with
+ * pluck: no row objects, no strings (this runs on the caller's thread before every retrain).
+ */
+function trainingRows(db: DB, rowOf: Map<number, number>) {
+  const mx = db.prepare('SELECT (SELECT max(label_id) FROM photo_labels), (SELECT max(photo_id) FROM photo_labels)').raw().get() as [number | null, number | null];
+  // Int32 ids: Map lookups with small-integer keys (a double key is much slower)
+  let P: Int32Array, Lb: Int32Array, S: Uint8Array;
+  if ((mx[0] ?? 0) < 2 ** 19 && (mx[1] ?? 0) < 2 ** 31) {
+    const keys = db.prepare(`SELECT (label_id * 4294967296 + photo_id) * 4 + CASE state WHEN 'confirmed' THEN 0 WHEN 'assigned' THEN 1 ELSE 2 END
+      FROM photo_labels ORDER BY label_id, photo_id`).pluck().all() as number[];
+    P = new Int32Array(keys.length); Lb = new Int32Array(keys.length); S = new Uint8Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i], st = k % 4, rest = (k - st) / 4, ph = rest % 4294967296;
+      P[i] = ph; Lb[i] = (rest - ph) / 4294967296; S[i] = st;
+    }
+  } else {
+    const rows = db.prepare('SELECT photo_id, label_id, state FROM photo_labels ORDER BY label_id, photo_id').raw().all() as [number, number, string][];
+    P = Int32Array.from(rows, (r) => r[0]); Lb = Int32Array.from(rows, (r) => r[1]);
+    S = Uint8Array.from(rows, (r) => (r[2] === 'confirmed' ? 0 : r[2] === 'assigned' ? 1 : 2));
+  }
+  const m = P.length;
+  const row = new Int32Array(m);
+  const classSet = new Set<number>();
+  for (let i = 0; i < m; i++) {
+    row[i] = rowOf.get(P[i]) ?? -1;
+    if (S[i] !== 2 && row[i] >= 0) classSet.add(Lb[i]);
+  }
+  const classes = [...classSet].sort((a, b) => a - b);
+  const cls = new Map(classes.map((l, i) => [l, i]));
+  let nPos = 0, nNeg = 0;
+  for (let i = 0; i < m; i++) if (row[i] >= 0 && cls.has(Lb[i])) { if (S[i] === 2) nNeg++; else nPos++; }
+  const pos = new Int32Array(nPos), y = new Int32Array(nPos), pw = new Float32Array(nPos), negR = new Int32Array(nNeg), negY = new Int32Array(nNeg);
+  const masked = new Map<number, number[]>();
+  let confirmed = 0, assigned = 0, rejected = 0;
+  for (let i = 0; i < m; i++) {
+    const r = row[i], c = cls.get(Lb[i]);
+    if (r < 0 || c === undefined) continue;
+    if (S[i] === 2) {
+      negR[rejected] = r; negY[rejected] = c; rejected++;
+      const mk = masked.get(r); if (mk) mk.push(c); else masked.set(r, [c]);
+    } else {
+      const j = confirmed + assigned;
+      pos[j] = r; y[j] = c; pw[j] = S[i] === 0 ? 1 : ASSIGNED_WEIGHT;
+      if (S[i] === 0) confirmed++; else assigned++;
+    }
+  }
+  return { classes, pos, y, pw, negR, negY, masked, confirmed, assigned, rejected };
+}
