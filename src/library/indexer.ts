@@ -397,7 +397,7 @@ function makeApplier(db: DB, st: ApplierState) {
       if (existing) {
         // the photo that was at this path is gone (overwritten or deleted): it stays, missing, under a free path
         displace.run(displacedPath(p, existing.id), now, existing.id);
-        st.onDisplaced();
+        if (existing.status !== 'missing') st.onDisplaced(); // counted as missing now (it was not before)
       }
       const original = same.find((c) => c.id !== moved.id && c.status === 'ok' && c.duplicate_of === null) ?? null;
       update.run({ ...okFields(res), root_id: rootId, path: p, duplicate_of: original?.id ?? null, now, id: moved.id });
