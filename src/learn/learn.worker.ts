@@ -189,25 +189,33 @@ export async function train(X: Float32Array, n: number, d: number, K: number, se
  * swallowed by the labels that happen to exist.
  */
 function gateFit(X: Float32Array, d: number, K: number, set: TrainSet): { cent: Float64Array; radius: Float64Array } {
-  const cent = new Float64Array(K * d);
-  for (let i = 0; i < set.rows.length; i++) {
-    const o = set.rows[i] * d, c = set.y[i] * d;
-    for (let a = 0; a < d; a++) cent[c + a] += X[o + a];
-  }
-  for (let c = 0; c < K; c++) {
-    let s = 0;
-    for (let a = 0; a < d; a++) s += cent[c * d + a] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let a = 0; a < d; a++) cent[c * d + a] *= inv;
-  }
-  // each class's similarities in one typed array (counting sort by class), sorted numerically per class
+  // the examples grouped by class (counting sort)
   const m = set.rows.length;
   const start = new Int32Array(K + 1);
   for (let i = 0; i < m; i++) start[set.y[i] + 1]++;
   for (let c = 0; c < K; c++) start[c + 1] += start[c];
   const pos = start.slice(0, K);
+  const order = new Int32Array(m);
+  for (let i = 0; i < m; i++) order[pos[set.y[i]]++] = set.rows[i];
+  // unit centroids: each class's rows summed 4 at a time (this runs over every labelled photo at every retrain)
+  const cent = new Float64Array(K * d);
+  const acc = new Float64Array(d);
+  for (let c = 0; c < K; c++) {
+    acc.fill(0);
+    let i = start[c];
+    for (; i + 4 <= start[c + 1]; i += 4) {
+      const o0 = order[i] * d, o1 = order[i + 1] * d, o2 = order[i + 2] * d, o3 = order[i + 3] * d;
+      for (let a = 0; a < d; a++) acc[a] += (X[o0 + a] + X[o1 + a]) + (X[o2 + a] + X[o3 + a]);
+    }
+    for (; i < start[c + 1]; i++) { const o = order[i] * d; for (let a = 0; a < d; a++) acc[a] += X[o + a]; }
+    let s = 0;
+    for (let a = 0; a < d; a++) s += acc[a] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let a = 0; a < d; a++) cent[c * d + a] = acc[a] * inv;
+  }
+  // radius: the 2nd percentile of the class's own examples' similarity to its centroid
   const sims = new Float64Array(m);
-  for (let i = 0; i < m; i++) sims[pos[set.y[i]]++] = cosTo(X, d, cent, set.rows[i], set.y[i]);
+  for (let c = 0; c < K; c++) for (let i = start[c]; i < start[c + 1]; i++) sims[i] = cosTo(X, d, cent, order[i], c);
   const radius = new Float64Array(K);
   for (let c = 0; c < K; c++) {
     const v = sims.subarray(start[c], start[c + 1]).sort();
