@@ -66,21 +66,32 @@ export class LearnService {
 
   private get db(): DB { return this.deps.db; }
 
-  close(): void {
+  /** Tasks running in the pools: close() lets them finish (a worker terminated in the middle of an
+   *  onnxruntime call aborts the whole process), then destroys the pools. */
+  private inflight = new Set<Promise<unknown>>();
+
+  close(): Promise<void> {
     this.closed = true;
     const p = this.pool, q = this.lpPool;
     this.pool = null; this.lpPool = null;
-    void p?.destroy();
-    void q?.destroy();
+    return Promise.allSettled([...this.inflight]).then(async () => { await Promise.all([p?.destroy(), q?.destroy()]); });
+  }
+
+  private track<T>(t: Promise<T>): Promise<T> {
+    this.inflight.add(t);
+    const done = () => { this.inflight.delete(t); };
+    t.then(done, done);
+    return t;
   }
 
   private run<T>(task: LearnTask): Promise<T> {
+    if (this.closed) return Promise.reject(new ApiError('The engine is closing', 'conflict'));
     if (!this.pool) {
       this.pool = createPool(new URL('./learn.worker.ts', import.meta.url), { threads: PREDICT_THREADS, idleTimeout: 10_000 });
       // a task still running when the engine closes is dropped, never a crash
       this.pool.on('error', () => undefined);
     }
-    return this.pool.run(task) as Promise<T>;
+    return this.track(this.pool.run(task) as Promise<T>);
   }
 
   // ---------- features ----------
@@ -645,11 +656,12 @@ export class LearnService {
   lpMaxPhotos = LP_MAX_PHOTOS;
 
   private runLp<T>(task: PropagateTask): Promise<T> {
+    if (this.closed) return Promise.reject(new ApiError('The engine is closing', 'conflict'));
     if (!this.lpPool) {
       this.lpPool = createPool(new URL('./propagate.worker.ts', import.meta.url), { threads: PREDICT_THREADS, idleTimeout: 10_000 });
       this.lpPool.on('error', () => undefined);
     }
-    return this.lpPool.run(task) as Promise<T>;
+    return this.track(this.lpPool.run(task) as Promise<T>);
   }
 
   /** The kNN graph of the current features (built once per features key, in row ranges on the pool's threads). */
