@@ -13,6 +13,8 @@
 // Page cache is warm for both (every source is read once before the first round); each output is deleted after
 // its measurement. Figures: medians over the rounds, and the median of the per-round ratios (each round's sift
 // time against that round's reference). Round 1 of sift includes starting the copy workers (printed apart).
+// CPU time (user + system, all threads of this process) is printed too: on a loaded machine it moves much less
+// than wall time, so it shows the cost per file when the wall-clock ratio is noise.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,7 +98,10 @@ async function main() {
     }
   })();
 
+  const cpu: Record<'seq' | 'conc' | 'sift', number[]> = { seq: [], conc: [], sift: [] };
+  const cpuOf = (c0: NodeJS.CpuUsage) => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
   const baseline = async (conc: number, dest: string) => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const made = new Set<string>();
     let next = 0;
@@ -108,18 +113,22 @@ async function main() {
         await fs.promises.copyFile(p.file, path.join(d, path.basename(p.file)));
       }
     }));
-    return (performance.now() - t0) / 1000;
+    const t = (performance.now() - t0) / 1000;
+    cpu[conc === 1 ? 'seq' : 'conc'].push(cpuOf(c0));
+    return t;
   };
 
   const load0 = os.loadavg();
   const res = { seq: [] as number[], conc: [] as number[], sift: [] as number[], siftRun: [] as number[], siftPlan: [] as number[], ratio: [] as number[], ratioRun: [] as number[] };
   const siftRound = async (r: number) => {
     const s = path.join(outRoot, `sift-${r}`);
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const plan = await engine.call('export.plan', { to: s, mode: 'copy' });
     const t1 = performance.now();
     const run = await engine.call('export.run', { exportId: plan.exportId });
     const t2 = performance.now();
+    cpu.sift.push(cpuOf(c0));
     if (run.created !== photos.length || run.failedTotal) throw new Error(`export incomplete: ${JSON.stringify(run).slice(0, 500)}`);
     fs.rmSync(s, { recursive: true, force: true });
     return { all: (t2 - t0) / 1000, plan: (t1 - t0) / 1000, run: (t2 - t1) / 1000 };
@@ -150,12 +159,12 @@ async function main() {
   const ratioRun = med(res.ratioRun);
   const load1 = os.loadavg();
   const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
-  const line = (name: string, s: number) => `  ${name.padEnd(36)} ${s.toFixed(3)} s  ${mbps(s).padStart(6)} MB/s  ${fps(s).padStart(5)} files/s`;
+  const line = (name: string, s: number, c?: number[]) => `  ${name.padEnd(36)} ${s.toFixed(3)} s  ${mbps(s).padStart(6)} MB/s  ${fps(s).padStart(5)} files/s${c ? `   CPU ${med(c).toFixed(3)} s (all threads)` : ''}`;
   console.log(`export benchmark: ${photos.length} files, ${(bytes / 1e6).toFixed(1)} MB (${(bytes / photos.length / 1e3).toFixed(0)} kB average) from ${libArg ? source : 'a synthetic library'} to ${outRoot}`);
   console.log(`  ${rounds} rounds (order rotated), medians; ${os.cpus().length} cores; load average ${la(load0)} before, ${la(load1)} after`);
-  console.log(line('plain fs.copyFile, 1 at a time', med(res.seq)));
-  console.log(line('plain fs.copyFile, 4 at a time', med(res.conc)));
-  console.log(line('sift export: plan + run (verified)', med(res.sift)));
+  console.log(line('plain fs.copyFile, 1 at a time', med(res.seq), cpu.seq));
+  console.log(line('plain fs.copyFile, 4 at a time', med(res.conc), cpu.conc));
+  console.log(line('sift export: plan + run (verified)', med(res.sift), cpu.sift));
   console.log(line('sift export: run only', med(res.siftRun)));
   console.log(`  ${'sift export: plan only'.padEnd(36)} ${med(res.siftPlan).toFixed(3)} s`);
   if (cold) console.log(`  ${'sift round 1 (starts the workers)'.padEnd(36)} ${(cold as { all: number }).all.toFixed(3)} s plan + run`);

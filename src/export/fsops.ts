@@ -20,6 +20,8 @@ export interface ExportFs {
   readlink(file: string): Promise<string>;
   /** lstat; null when the path does not exist. */
   lstat(file: string): Promise<fs.Stats | null>;
+  /** lstat of many paths (null: missing or unreadable). Optional: the plan falls back to lstat one by one. */
+  lstatMany?(files: string[]): Promise<(fs.Stats | null)[]>;
   fsyncFile(file: string): Promise<void>;
   fsyncDir(dir: string): Promise<void>;
   /**
@@ -52,6 +54,16 @@ export const nodeFs: ExportFs = {
   readlink: (f) => fsp.readlink(f),
   async lstat(f) {
     try { return await fsp.lstat(f); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null; throw e; }
+  },
+  // in slices of 256 synchronous calls (a few microseconds each from the dentry cache), yielding to the event loop
+  // between slices: several times cheaper than one thread-pool round trip per file (the plan stats every source)
+  async lstatMany(files) {
+    const out: (fs.Stats | null)[] = [];
+    for (let i = 0; i < files.length; i++) {
+      if (i && i % 256 === 0) await new Promise((r) => setImmediate(r));
+      try { out.push(fs.lstatSync(files[i], { throwIfNoEntry: false }) ?? null); } catch { out.push(null); }
+    }
+    return out;
   },
   fsyncFile: (f) => fsyncPath(f, 'r+'),
   fsyncDir: (d) => fsyncPath(d, 'r').catch((e) => { if ((e as NodeJS.ErrnoException).code !== 'EISDIR' && (e as NodeJS.ErrnoException).code !== 'EINVAL') throw e; }),

@@ -62,6 +62,13 @@ export function findSidecars(fileName: string, dirNames: string[], photoNames: S
   return out;
 }
 
+/** A name without its last extension, lower case (the key of the sidecar candidates). */
+function stemKey(name: string): string {
+  const l = name.toLowerCase();
+  const dot = l.lastIndexOf('.');
+  return dot > 0 ? l.slice(0, dot) : l;
+}
+
 async function deviceOf(p: string): Promise<{ dev: number; free: number | null }> {
   let cur = path.resolve(p);
   for (;;) {
@@ -149,10 +156,15 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
       const lists = await Promise.all(chunk.map((d) => xfs.readdir(d).catch(() => [] as string[])));
       chunk.forEach((d, k) => srcDirs.set(d, lists[k]));
     }
-    for (let i = 0; i < paths.length; i += 64) {
-      const chunk = paths.slice(i, i + 64);
-      const sts = await Promise.all(chunk.map((p) => xfs.lstat(p).catch(() => null)));
-      chunk.forEach((p, k) => stats.set(p, sts[k]));
+    if (xfs.lstatMany) {
+      const sts = await xfs.lstatMany(paths);
+      paths.forEach((p, k) => stats.set(p, sts[k]));
+    } else {
+      for (let i = 0; i < paths.length; i += 64) {
+        const chunk = paths.slice(i, i + 64);
+        const sts = await Promise.all(chunk.map((p) => xfs.lstat(p).catch(() => null)));
+        chunk.forEach((p, k) => stats.set(p, sts[k]));
+      }
     }
   }
 
@@ -168,14 +180,16 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
     let names = srcDirs.get(srcDir);
     if (!names) { names = await xfs.readdir(srcDir).catch(() => []); srcDirs.set(srcDir, names); }
     const fileName = path.basename(p.path);
-    // candidates: the folder's names sharing the part before the first dot (a superset of the sidecars)
+    // candidates: the folder's names whose name without its last extension is the photo's name (IMG_1.JPG.xmp)
+    // or the photo's name without its extension (IMG_1.xmp, IMG_1.AAE, IMG_1.CR2): exactly the sidecar forms
     let byStem = stemIndex.get(srcDir);
     if (!byStem) {
       byStem = new Map();
-      for (const n of names) { const k = n.toLowerCase().split('.')[0]; let l = byStem.get(k); if (!l) byStem.set(k, (l = [])); l.push(n); }
+      for (const n of names) { const k = stemKey(n); let l = byStem.get(k); if (!l) byStem.set(k, (l = [])); l.push(n); }
       stemIndex.set(srcDir, byStem);
     }
-    const sidecars = findSidecars(fileName, byStem.get(fileName.toLowerCase().split('.')[0]) ?? [], photoPaths.get(srcDir) ?? new Set());
+    const lowerName = fileName.toLowerCase();
+    const sidecars = findSidecars(fileName, [...(byStem.get(stemKey(fileName)) ?? []), ...(byStem.get(lowerName) ?? [])], photoPaths.get(srcDir) ?? new Set());
     const sidecarInfo: { src: string; size: number; hash: string; nameFor: (p: string) => string }[] = [];
     for (const sc of sidecars) {
       const scPath = path.join(srcDir, sc.name);

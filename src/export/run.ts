@@ -28,8 +28,10 @@ export interface RunEnv {
   fs?: ExportFs;
   signal?: AbortSignal;
   progress?: (p: { phase: string; done: number; total: number; failed?: number; current?: string }, force?: boolean) => void;
-  /** Units of work run at the same time (different photos). Default 4. */
+  /** Units of work run at the same time (different photos). Default: 8; with the worker copy path, a whole batch. */
   concurrency?: number;
+  /** Placements resolved and journaled per transaction. Default: 64; with the worker copy path, 256. */
+  batchSize?: number;
 }
 
 // Summaries have the API's shapes (one definition, in the contract).
@@ -435,30 +437,51 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
       }
     };
 
-    // batches of placements: phase A resolves them and commits their intents in ONE transaction; phase B
-    // creates the files, several groups at a time (the placements of one photo in order)
-    // the worker copies are batched per turn of the event loop: many files in flight feed them in bigger batches
-    const conc = Math.max(1, env.concurrency ?? (xfs.copyVerified ? 64 : 8));
-    const BATCH = 64;
+    // batches of placements: phase A resolves a batch and commits its intents in ONE transaction; phase B creates
+    // its files, several groups at a time (the placements of one photo in order). The two overlap: while the files
+    // of batch k are created (in the copy workers), batch k+1 is resolved and journaled, so the workers always have
+    // the next files queued. Intents are still committed before their files are created (the batch is only handed
+    // to phase B after its transaction).
+    // A copy export with the worker fast path has every group of a batch in flight at once (the copies requested in
+    // one turn of the event loop go to the workers together); other modes use the thread pool, 8 groups at a time.
+    const workerCopies = !!xfs.copyVerified && row.mode === 'copy';
+    const BATCH = Math.max(1, env.batchSize ?? (workerCopies ? 256 : 64));
+    const conc = Math.max(1, env.concurrency ?? (workerCopies ? BATCH : 8));
     let gi = 0;
+    const stopped = () => !!fatal || !!env.signal?.aborted;
+    const prepareBatch = async (): Promise<ItemRow[][][] | null> => {
+      if (gi >= todo.length || stopped()) return null;
+      const batch: ItemRow[][][] = [];
+      for (let units = 0; gi < todo.length && units < BATCH; gi++) { batch.push(todo[gi]); units += todo[gi].length; }
+      const intents: (() => void)[] = [];
+      for (const g of batch) for (const u of g) await prepareUnit(u, intents, false);
+      j.tx(() => intents.forEach((f) => f()));
+      return batch;
+    };
+    const execBatch = async (batch: ItemRow[][][]): Promise<void> => {
+      let next = 0;
+      const settled = await Promise.allSettled(Array.from({ length: Math.min(conc, batch.length) }, async () => {
+        while (next < batch.length && !stopped()) {
+          const g = batch[next++];
+          // a worker never rejects early: Promise.all must only settle when every in-flight file is finished
+          try { for (const u of g) await execUnit(u); } catch (e) { if (e instanceof Abort) return; throw e; }
+          done++;
+          env.progress?.({ phase: 'export', done, total, failed: failedCount, current: g[0][0].src ?? undefined });
+        }
+      }));
+      for (const r of settled) if (r.status === 'rejected') throw r.reason;
+    };
     try {
-      while (gi < todo.length && !env.signal?.aborted && !fatal) {
-        const batch: ItemRow[][][] = [];
-        for (let units = 0; gi < todo.length && units < BATCH; gi++) { batch.push(todo[gi]); units += todo[gi].length; }
-        const intents: (() => void)[] = [];
-        for (const g of batch) for (const u of g) await prepareUnit(u, intents, false);
-        j.tx(() => intents.forEach((f) => f()));
-        let next = 0;
-        const settled = await Promise.allSettled(Array.from({ length: Math.min(conc, batch.length) }, async () => {
-          while (next < batch.length && !fatal && !env.signal?.aborted) {
-            const g = batch[next++];
-            // a worker never rejects early: Promise.all must only settle when every in-flight file is finished
-            try { for (const u of g) await execUnit(u); } catch (e) { if (e instanceof Abort) return; throw e; }
-            done++;
-            env.progress?.({ phase: 'export', done, total, failed: failedCount, current: g[0][0].src ?? undefined });
-          }
-        }));
-        for (const r of settled) if (r.status === 'rejected') throw r.reason;
+      let cur = await prepareBatch();
+      while (cur && !stopped()) {
+        const running = execBatch(cur);
+        // let this batch's copies go out to the workers first (they are sent on the next turn of the event loop)
+        await new Promise((r) => setImmediate(r));
+        const following = prepareBatch().catch((e) => { if (e instanceof Abort) return null; throw e; });
+        const [r1, r2] = await Promise.allSettled([running, following]);
+        if (r1.status === 'rejected') throw r1.reason;
+        if (r2.status === 'rejected') throw r2.reason;
+        cur = r2.value;
       }
     } catch (e) { if (!(e instanceof Abort)) throw e; }
     // placements journaled 'started' but never attempted (stopped by a fatal error): back to pending

@@ -419,6 +419,29 @@ describe('cancel', () => {
   });
 });
 
+describe('cancel (copy, worker path)', () => {
+  it('stops after the batch in flight: the files handed to the workers finish, the rest stays pending; resume completes', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, Array.from({ length: 80 }, (_, i) => ({ rel: `p${i}.jpg`, labels: [`L${i % 2}`] })));
+    const before = snapshot(src, dest);
+    const plan = await planExport(db, opts(dest));
+    const ctrl = new AbortController();
+    const sum = await runExport({ db, signal: ctrl.signal, batchSize: 16, progress: (p) => { if (p.done >= 1) ctrl.abort(); } }, plan.exportId);
+    expect(sum.state).toBe('cancelled');
+    expect(sum.created).toBeGreaterThanOrEqual(1);
+    expect(sum.created).toBeLessThanOrEqual(32);                              // the batch in flight (and the next one, journaled)
+    expect(sum.pending).toBe(80 - sum.created);
+    expect(listFiles(dest).length).toBe(sum.created);                       // nothing half-done: every file is verified
+    assertNothingLost(before, src, dest, { allowMoved: false });
+    const res = await runExport({ db }, plan.exportId);
+    expect(res).toMatchObject({ state: 'done', created: 80, failedTotal: 0 });
+    await undoExport({ db }, plan.exportId);
+    expect(snapshot(src, dest)).toEqual(before);
+    db.close();
+  });
+});
+
 describe('engine API', () => {
   it('export.plan / export.run / export.list / export.undo through the facade, with events', async () => {
     const dir = tmp();
