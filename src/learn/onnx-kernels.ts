@@ -1,7 +1,9 @@
 // The classifier's two dense kernels as tiny ONNX graphs run by onnxruntime-node (MLAS: SIMD GEMM), with the
 // same meaning as the plain-JS reference kernels in classifier.ts:
-//  - prediction: logits X·Wᵀ + b, divided by the temperature, softmax; plus X·centᵀ and |x| for the open-set
-//    gate. The top-2, the hard mask of rejected labels and the gate run in JS on the outputs.
+//  - prediction: logits X·Wᵀ + b, divided by the temperature, softmax, the best class, its probability and
+//    the second best one; plus the similarity to the best class's centroid and |x| for the open-set gate.
+//    Only a few numbers per row leave the graph. The hard mask of rejected labels (those rows are few: the
+//    JS reference predicts them) and the gate's decision run in JS.
 //  - training gradient: softmax at the look-ahead weights, then the gradient of the class-balanced loss with
 //    negatives (-log(1 - p_label)) as (A - f) ⊙ (P - Y) (A = weight of a positive, f = w·p/(1-p) of a
 //    negative), Rᵀ·X and Σ R. The Nesterov step itself stays in JS (classifier.ts nesterovStep).
@@ -18,10 +20,10 @@ import {
 type Attr = number | number[];
 interface NodeDef { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, Attr> }
 interface InitDef { name: string; dims: number[]; type: 'float32' | 'int64'; values: number[] }
-interface IoDef { name: string; shape: (number | string)[]; type: 'float32' | 'int64' }
+interface IoDef { name: string; shape: (number | string)[]; type: 'float32' | 'int64' | 'int32' }
 export interface GraphDef { name: string; nodes: NodeDef[]; inits: InitDef[]; inputs: IoDef[]; outputs: IoDef[] }
 
-const ELEM = { float32: 1, int64: 7 } as const;
+const ELEM = { float32: 1, int32: 6, int64: 7 } as const;
 
 class Pb {
   private b: number[] = [];
@@ -82,7 +84,12 @@ export function encodeModel(g: GraphDef): Uint8Array {
   return new Pb().int(1, 7).str(2, 'sift-learn').msg(7, graph).msg(8, new Pb().str(1, '').int(2, 13)).finish();
 }
 
-/** Prediction: P = softmax((X·Wᵀ + B) / T) and, for the open-set gate, S = X·Cᵀ (C: unit class centroids) and R = |x|. */
+/**
+ * Prediction, reduced to a few numbers per row so that little leaves the graph: P = softmax((X·Wᵀ + B) / T);
+ * P1 = max P, I = its class (the first one on a tie, like the JS scan), P2 = the largest p below P1, NLT = how
+ * many classes are below P1 (K - 1 unless there is a tie for the top), SG = X·c_I (c: unit class centroid, for
+ * the open-set gate) and R = |x|.
+ */
 export function predictGraph(): GraphDef {
   return {
     name: 'sift_learn_predict',
@@ -90,15 +97,27 @@ export function predictGraph(): GraphDef {
       { name: 'X', shape: ['N', 'D'], type: 'float32' }, { name: 'W', shape: ['K', 'D'], type: 'float32' },
       { name: 'B', shape: ['K'], type: 'float32' }, { name: 'T', shape: [1], type: 'float32' }, { name: 'C', shape: ['K', 'D'], type: 'float32' },
     ],
-    inits: [],
+    inits: [{ name: 'ax1', dims: [1], type: 'int64', values: [1] }],
     nodes: [
       { op: 'Gemm', inputs: ['X', 'W', 'B'], outputs: ['Z'], attrs: { transB: 1 } },
       { op: 'Div', inputs: ['Z', 'T'], outputs: ['ZT'] },
       { op: 'Softmax', inputs: ['ZT'], outputs: ['P'], attrs: { axis: 1 } },
+      { op: 'ReduceMax', inputs: ['P'], outputs: ['P1'], attrs: { axes: [1], keepdims: 1 } },
+      { op: 'ArgMax', inputs: ['P'], outputs: ['I64'], attrs: { axis: 1, keepdims: 1 } },
+      { op: 'Cast', inputs: ['I64'], outputs: ['I'], attrs: { to: 6 } },
+      { op: 'Less', inputs: ['P', 'P1'], outputs: ['LT'] },
+      { op: 'Cast', inputs: ['LT'], outputs: ['LTF'], attrs: { to: 1 } },
+      { op: 'Mul', inputs: ['P', 'LTF'], outputs: ['PL'] },
+      { op: 'ReduceMax', inputs: ['PL'], outputs: ['P2'], attrs: { axes: [1], keepdims: 0 } },
+      { op: 'ReduceSum', inputs: ['LTF', 'ax1'], outputs: ['NLT'], attrs: { keepdims: 0 } },
       { op: 'Gemm', inputs: ['X', 'C'], outputs: ['S'], attrs: { transB: 1 } },
+      { op: 'GatherElements', inputs: ['S', 'I64'], outputs: ['SG'], attrs: { axis: 1 } },
       { op: 'ReduceL2', inputs: ['X'], outputs: ['R'], attrs: { axes: [1], keepdims: 0 } },
     ],
-    outputs: [{ name: 'P', shape: ['N', 'K'], type: 'float32' }, { name: 'S', shape: ['N', 'K'], type: 'float32' }, { name: 'R', shape: ['N'], type: 'float32' }],
+    outputs: [
+      { name: 'P1', shape: ['N', 1], type: 'float32' }, { name: 'I', shape: ['N', 1], type: 'int32' }, { name: 'P2', shape: ['N'], type: 'float32' },
+      { name: 'NLT', shape: ['N'], type: 'float32' }, { name: 'SG', shape: ['N', 1], type: 'float32' }, { name: 'R', shape: ['N'], type: 'float32' },
+    ],
   };
 }
 
@@ -225,33 +244,32 @@ export async function predictOnnx(predict: ort.InferenceSession, Xr: Float32Arra
     X: new ort.Tensor('float32', X, [n, d]), W: new ort.Tensor('float32', w, [K, d]), B: new ort.Tensor('float32', b, [K]),
     T: new ort.Tensor('float32', new Float32Array([model.temperature]), [1]), C: new ort.Tensor('float32', cent, [K, d]),
   });
-  const P = res.P.data as Float32Array, S = res.S.data as Float32Array, R = res.R.data as Float32Array;
+  const P1 = res.P1.data as Float32Array, I = res.I.data as Int32Array, P2 = res.P2.data as Float32Array;
+  const NLT = res.NLT.data as Float32Array, SG = res.SG.data as Float32Array, R = res.R.data as Float32Array;
   const maskedJ: number[] = [];
   for (let j = 0; j < n; j++) {
     if (masked(j)) { maskedJ.push(j); continue; }
-    const o = j * K;
-    let bc = -1, p1 = 0, p2 = 0;
-    for (let c = 0; c < K; c++) {
-      const p = P[o + c];
-      if (p > p1) { p2 = p1; p1 = p; bc = c; } else if (p > p2) p2 = p;
-    }
     const i = at(j);
-    out.best[i] = bc; out.prob[i] = p1; out.margin[i] = p1 - p2;
+    // a tie for the top: the JS scan gives margin 0
+    const p2 = NLT[j] < K - 1 ? P1[j] : P2[j];
+    out.best[i] = I[j]; out.prob[i] = P1[j]; out.margin[i] = P1[j] - p2;
   }
+  const isMasked = new Uint8Array(n);
   if (maskedJ.length) {
     // rows with rejected labels: the JS reference (exact renormalisation over the classes left)
     const sub = new Float32Array(maskedJ.length * d);
     maskedJ.forEach((j, q) => sub.set(Xr.subarray(j * d, j * d + d), q * d));
     const pm = predictAll(sub, maskedJ.length, model, (q) => masked(maskedJ[q]));
-    maskedJ.forEach((j, q) => { const i = at(j); out.best[i] = pm.best[q]; out.prob[i] = pm.prob[q]; out.margin[i] = pm.margin[q]; });
+    maskedJ.forEach((j, q) => { const i = at(j); out.best[i] = pm.best[q]; out.prob[i] = pm.prob[q]; out.margin[i] = pm.margin[q]; isMasked[j] = 1; });
   }
   // open-set gate: cosine to the predicted class's centroid
   for (let j = 0; j < n; j++) {
     const i = at(j), c = out.best[i];
     if (c < 0 || !(out.prob[i] > gate.cap)) continue;
-    let cos = R[j] > 0 ? S[j * K + c] / R[j] : 0;
+    // the graph's SG is for the unmasked best class; a masked row's best may be another one
+    let cos = isMasked[j] ? cosine(Xr, d, j, gate.cent, c) : R[j] > 0 ? SG[j] / R[j] : 0;
     // near the radius (the class's own boundary examples sit exactly on it) decide in float64 like the JS gate
-    if (Math.abs(cos - gate.radius[c]) < 1e-4) cos = cosine(Xr, d, j, gate.cent, c);
+    if (!isMasked[j] && Math.abs(cos - gate.radius[c]) < 1e-4) cos = cosine(Xr, d, j, gate.cent, c);
     if (cos < gate.radius[c]) out.prob[i] = gate.cap;
   }
 }

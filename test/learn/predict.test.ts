@@ -47,7 +47,7 @@ describe('ONNX kernels (onnxruntime) equal the JS reference kernels', () => {
   it('writes graphs that decode as ONNX with the intended ops', () => {
     const m = onnxProto.onnx.ModelProto.decode(encodeModel(predictGraph()));
     expect(Number(m.opsetImport![0].version)).toBe(13);
-    expect(m.graph!.node!.map((x) => x.opType)).toEqual(['Gemm', 'Div', 'Softmax', 'Gemm', 'ReduceL2']);
+    expect(m.graph!.node!.map((x) => x.opType)).toEqual(['Gemm', 'Div', 'Softmax', 'ReduceMax', 'ArgMax', 'Cast', 'Less', 'Cast', 'Mul', 'ReduceMax', 'ReduceSum', 'Gemm', 'GatherElements', 'ReduceL2']);
     expect(m.graph!.input!.map((x) => x.name)).toEqual(['X', 'W', 'B', 'T', 'C']);
     const g = onnxProto.onnx.ModelProto.decode(encodeModel(gradGraph())).graph!;
     expect(g.initializer!.map((t) => t.name)).toEqual(['ax0', 'ax1', 'one', 'pmax']);
@@ -92,5 +92,20 @@ describe('ONNX kernels (onnxruntime) equal the JS reference kernels', () => {
     expect(gated).toBeGreaterThan(0);
     expect(js.best.filter((b, i) => b !== ox.best[i]).length).toBeLessThanOrEqual(1);
     for (const r of ts.negRows) expect(ox.best[r]).not.toBe(masked.get(r)![0]);
+  });
+
+  it('keeps the JS tie rule: two equal top classes give margin 0 and the first of them', async () => {
+    const { set, n, d } = fixture();
+    // class 2 is a copy of class 1: every row ties between them wherever they beat class 0
+    const W = new Float32Array(3 * (d + 1));
+    for (let a = 0; a < d; a++) { W[a] = 0.3 * Math.sin(a); W[(d + 1) + a] = W[2 * (d + 1) + a] = 0.3 * Math.cos(a); }
+    const f = { model: { K: 3, d, W, temperature: 1 }, twinRows: new Int32Array(0), gate: { cent: new Float64Array(3 * d), radius: Float64Array.from([-Infinity, -Infinity, -Infinity]), cap: 0.49 }, ms: 0 };
+    const js = empty(n), ox = empty(n);
+    await predictRange(set.data, d, 0, n, f, new Map(), js, 'js');
+    await predictRange(set.data, d, 0, n, f, new Map(), ox, 'onnx');
+    const ties = [...js.best.keys()].filter((i) => js.best[i] === 1);
+    expect(ties.length).toBeGreaterThan(50);
+    for (const i of ties) { expect(ox.best[i]).toBe(1); expect(ox.margin[i]).toBe(0); expect(js.margin[i]).toBe(0); }
+    for (let i = 0; i < n; i++) expect(Math.abs(js.prob[i] - ox.prob[i])).toBeLessThan(1e-5);
   });
 });
