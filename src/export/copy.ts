@@ -3,64 +3,16 @@
 // journals: it never waits on a file read, and a file costs one message instead of several thread-pool round trips
 // (copyFile, open, fstat, read, close).
 //
-// The sequence itself is copyVerifySync below (run in the workers); runExport calls it through
+// The sequence itself is copyVerifySync (copy-sync.ts, run in the workers); runExport calls it through
 // ExportFs.copyVerified, so the journal rules are unchanged: the item is journaled 'started' before the worker
 // creates the file, and 'done' after the verified hash came back. Faults can be injected into the worker
 // (WorkerFault: an errno on the copy or the read-back, or a corrupted copy) to test this exact code path.
-import fs from 'node:fs';
 import type { Piscina } from 'piscina';
 import { createPool, cores } from '../util/workers.ts';
-import { hashBuffer, nodeFs, sameHash, type ExportFs } from './fsops.ts';
+import { nodeFs, type ExportFs } from './fsops.ts';
 
-export interface CopyJob { src: string; dst: string; expectHash: string | null }
-export type CopyResult = { hash: string } | { error: { code?: string; message: string } };
-
-/** A fault injected in the worker, for tests: matched against the job's source or target path (substring). */
-export interface WorkerFault {
-  /** copy: the exclusive copy fails with `code` (nothing created); read: the read-back fails after the copy was
-   *  created; corrupt: the copy gets a byte appended before it is read back (verification must catch it). */
-  at: 'copy' | 'read' | 'corrupt';
-  match: string;
-  code?: string;
-}
-
-export interface CopyTask { jobs: CopyJob[]; faults?: WorkerFault[] }
-
-function errnoError(code: string, what: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: injected fault, ${what}`), { code });
-}
-
-/**
- * Exclusive copy (COPYFILE_EXCL: never overwrites; a failed copy is removed by libuv), then the copy is read back
- * and hashed: it must equal the expected hash (the index's), or the source as it is now (changed since it was
- * indexed). Any failure after the copy was created removes it. Synchronous: only ever called in a worker thread.
- */
-export function copyVerifySync(job: CopyJob, faults: WorkerFault[] = []): CopyResult {
-  const hit = (at: WorkerFault['at']) => faults.find((f) => f.at === at && (job.src.includes(f.match) || job.dst.includes(f.match))) ?? null;
-  try {
-    const f = hit('copy');
-    if (f) throw errnoError(f.code ?? 'EIO', `copyFile '${job.dst}'`);
-    fs.copyFileSync(job.src, job.dst, fs.constants.COPYFILE_EXCL);
-  } catch (e) { return { error: errInfo(e) }; }
-  try {
-    if (hit('corrupt')) fs.appendFileSync(job.dst, 'x');
-    const f = hit('read');
-    if (f) throw errnoError(f.code ?? 'EIO', `readFile '${job.dst}'`);
-    const h = hashBuffer(fs.readFileSync(job.dst));
-    if (sameHash(h, job.expectHash)) return { hash: h };
-    // the source may have changed since it was indexed: compare with the source as it is now
-    if (sameHash(h, hashBuffer(fs.readFileSync(job.src)))) return { hash: h };
-    throw new Error(`verification failed: the copy differs from ${job.src}`);
-  } catch (e) {
-    try { fs.unlinkSync(job.dst); } catch { /* already gone */ }
-    return { error: errInfo(e) };
-  }
-}
-
-function errInfo(e: unknown): { code?: string; message: string } {
-  const err = e as NodeJS.ErrnoException;
-  return { code: typeof err?.code === 'string' ? err.code : undefined, message: String(err?.message ?? e) };
-}
+export type { CopyJob, CopyResult, CopyTask, WorkerFault } from './copy-sync.ts';
+import type { CopyJob, CopyResult, CopyTask, WorkerFault } from './copy-sync.ts';
 
 export function resultError(r: { error: { code?: string; message: string } }): Error {
   return Object.assign(new Error(r.error.message), r.error.code ? { code: r.error.code } : {});
@@ -77,7 +29,9 @@ export class CopyWorkers {
   private closed = false;
   readonly threads: number;
   constructor(private opts: { threads?: number; faults?: WorkerFault[]; maxPerTask?: number } = {}) {
-    this.threads = Math.max(1, opts.threads ?? Math.min(4, cores()));
+    // 4 threads by default, like libuv's thread pool that a plain fs.copyFile uses: on a small machine shared with
+    // other work, the threads of a process get its share of the CPU (more than the cores: each does whole files)
+    this.threads = Math.max(1, opts.threads ?? Number(process.env.SIFT_EXPORT_THREADS || Math.max(4, Math.min(8, cores()))));
   }
 
   private get(): Piscina {
