@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import onnxProto from 'onnx-proto';
 import { plantedGroups } from '../../src/learn/synthetic.ts';
 import { fit, predictRange, train, type Kernel } from '../../src/learn/learn.worker.ts';
-import { trainLogReg, type Predictions, type TrainSet } from '../../src/learn/classifier.ts';
+import { fitTemperature, trainLogReg, type Predictions, type TrainSet } from '../../src/learn/classifier.ts';
 import { encodeModel, gradGraph, onnxKernels, predictGraph, trainLogRegOnnx } from '../../src/learn/onnx-kernels.ts';
 
 /** 4 planted groups, 3 labelled: 10 confirmed each, 40 cluster-assigned (cross-fitting needs >= 10), 3 rejections */
@@ -107,5 +107,29 @@ describe('ONNX kernels (onnxruntime) equal the JS reference kernels', () => {
     expect(ties.length).toBeGreaterThan(50);
     for (const i of ties) { expect(ox.best[i]).toBe(1); expect(ox.margin[i]).toBe(0); expect(js.margin[i]).toBe(0); }
     for (let i = 0; i < n; i++) expect(Math.abs(js.prob[i] - ox.prob[i])).toBeLessThan(1e-5);
+  });
+});
+
+describe('temperature calibration', () => {
+  it('finds the temperature that minimises the held-out NLL', () => {
+    for (const spread of [1.2, 2.0, 3.0]) {
+      const set = plantedGroups({ dim: 24, groups: 5, perGroup: 200, spread, seed: 3 });
+      const rows = Int32Array.from({ length: 500 }, (_, i) => 2 * i), ho = Int32Array.from({ length: 500 }, (_, i) => 2 * i + 1);
+      const m = trainLogReg(set.data, 24, 5, { rows, y: Int32Array.from(rows, (r) => set.truth[r]), negRows: new Int32Array(0), negY: new Int32Array(0) });
+      const y = Int32Array.from(ho, (r) => set.truth[r]);
+      const nll = (T: number) => {
+        let L = 0;
+        for (let j = 0; j < ho.length; j++) {
+          const z = Array.from({ length: 5 }, (_, c) => { let s = m.W[c * 25 + 24]; for (let a = 0; a < 24; a++) s += m.W[c * 25 + a] * set.data[ho[j] * 24 + a]; return s / T; });
+          const mx = Math.max(...z);
+          L -= z[y[j]] - mx - Math.log(z.reduce((s, v) => s + Math.exp(v - mx), 0));
+        }
+        return L;
+      };
+      const T = fitTemperature(set.data, m, ho, y);
+      expect(T).toBeGreaterThan(0.05);
+      expect(T).toBeLessThan(20);
+      for (const f of [0.99, 1.01, 0.9, 1.1]) expect(nll(T)).toBeLessThan(nll(T * f));
+    }
   });
 });
