@@ -37,24 +37,31 @@ async function fsyncPath(p: string, flags: string): Promise<void> {
   try { await fh.sync(); } finally { await fh.close(); }
 }
 
+// Metadata calls (lstat, mkdir, readdir, link, symlink, unlink, rmdir, readlink) are made synchronously: each takes
+// microseconds on a local disk, while a thread-pool round trip costs far more (milliseconds on a loaded machine), and
+// the export makes many of them one after the other (a folder before its files, a link before its check). File
+// contents are never read or written synchronously on the engine's thread: copies and their read-back run in the
+// copy workers (copy.ts), the other reads and writes are asynchronous.
+const sync = <A extends unknown[], R>(f: (...a: A) => R) => async (...a: A): Promise<R> => f(...a);
+
 export const nodeFs: ExportFs = {
   copyFileExcl: (src, dst) => fsp.copyFile(src, dst, fs.constants.COPYFILE_EXCL),
-  link: (src, dst) => fsp.link(src, dst),
-  symlink: (target, dst) => fsp.symlink(target, dst),
+  link: sync((src: string, dst: string) => fs.linkSync(src, dst)),
+  symlink: sync((target: string, dst: string) => fs.symlinkSync(target, dst)),
   async writeFileExcl(file, data, opts) {
+    if (opts?.sync === false && data.length < 65536) { fs.writeFileSync(file, data, { flag: 'wx' }); return; }   // a small note
     const fh = await fsp.open(file, 'wx');
     try { await fh.writeFile(data); if (opts?.sync !== false) await fh.sync(); } finally { await fh.close(); }
   },
-  unlink: (f) => fsp.unlink(f),
-  mkdir: async (d) => { await fsp.mkdir(d); },
-  rmdir: (d) => fsp.rmdir(d),
-  // asynchronous: a read never blocks the engine's event loop (the copy fast path reads back in its workers)
+  unlink: sync((f: string) => fs.unlinkSync(f)),
+  mkdir: sync((d: string) => { fs.mkdirSync(d); }),
+  rmdir: sync((d: string) => fs.rmdirSync(d)),
   readFile: (f) => fsp.readFile(f),
-  readdir: (d) => fsp.readdir(d),
-  readlink: (f) => fsp.readlink(f),
-  async lstat(f) {
-    try { return await fsp.lstat(f); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null; throw e; }
-  },
+  readdir: sync((d: string) => fs.readdirSync(d)),
+  readlink: sync((f: string) => fs.readlinkSync(f)),
+  lstat: sync((f: string) => {
+    try { return fs.lstatSync(f, { throwIfNoEntry: false }) ?? null; } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return null; throw e; }
+  }),
   // in slices of 256 synchronous calls (a few microseconds each from the dentry cache), yielding to the event loop
   // between slices: several times cheaper than one thread-pool round trip per file (the plan stats every source)
   async lstatMany(files) {
