@@ -93,6 +93,7 @@ async function scale(): Promise<number> {
       h2.disable();
       log(`${title}: ${changes} changes, each one confirmation → retrained + re-predicted model (warm start), kernels: ${kernel}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
       log(`  from the call to the new model: ${fmt(times)} wall; ${fmt(worker)} in the workers; target < 200 ms; longest event-loop stall ${(h2.max / 1e6).toFixed(0)} ms`);
+      log(`  each (ms, wall / fit / prediction): ${times.map((x, i) => `${x.toFixed(0)}/${fitMs[i].toFixed(0)}/${predictMs[i].toFixed(0)}`).join(' ')}`);
       log(`  of it: the change itself (learn.confirm) ${fmt(changeMs)}; fit (train + twin + gate data) ${fmt(fitMs)}; prediction of every row (over the pool's threads) ${fmt(predictMs)}`);
     };
     const used = new Set<number>();
