@@ -346,7 +346,9 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
     // names this export already holds are reserved (they are on disk, or about to be)
     for (const it of items) if (it.dst && (it.state === 'done' || it.state === 'started' || it.state === 'pending')) listing.reserve(path.dirname(it.dst), path.basename(it.dst), it.dst_hash ?? it.expect_hash);
     const knownDirs = new Set<string>();
-    if (todo.length) fatal = await writeMarker(xfs, j, row, knownDirs);
+    // not for a move: the moved photos are the library itself, and a marked folder inside a library root would
+    // not be scanned (they would turn up missing)
+    if (todo.length && row.mode !== 'move') fatal = await writeMarker(xfs, j, row, knownDirs);
     let done = 0, failedCount = 0;
     const total = todo.length;
     env.progress?.({ phase: 'export', done: 0, total }, true);
@@ -503,7 +505,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
 
 /**
  * Marks the destination as an export folder with a small `.sift-export` file (the library scan skips folders
- * holding one, so exporting inside a library root does not index the copies). Written once, exclusively (an
+ * holding one, so exporting copies or hard links inside a library root does not index them as duplicates). Written once, exclusively (an
  * existing marker is kept as is), before the first file. A full, over-quota or read-only disk stops the export
  * (returns the message); other failures only leave the folder unmarked.
  */
