@@ -88,11 +88,6 @@ export function marker(dest: string): { sift: string; exportId: number; createdA
   try { return JSON.parse(fs.readFileSync(path.join(dest, MARKER), 'utf8')); } catch { return null; }
 }
 
-/** before, plus the export marker at dest (what a destination looks like after a run that was not undone). */
-export function withMarker(before: Map<string, string>, dest: string): Map<string, string> {
-  return new Map([...before, [path.join(dest, MARKER), MARKED]]);
-}
-
 /**
  * The invariant after every scenario: each source photo (and every other file that existed before) exists,
  * byte-identical, at its source or (for moves) somewhere under the destination; nothing else was changed.
