@@ -474,17 +474,24 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
       for (const r of settled) if (r.status === 'rejected') throw r.reason;
     };
     try {
+      // up to two batches in flight: the next one is handed to the workers as soon as it is journaled
+      const inflight = new Set<Promise<void>>();
+      let failure: { e: unknown } | null = null;
+      const launch = (b: ItemRow[][][]) => {
+        const p: Promise<void> = execBatch(b).catch((e) => { failure ??= { e }; }).finally(() => { inflight.delete(p); });
+        inflight.add(p);
+      };
       let cur = await prepareBatch();
-      while (cur && !stopped()) {
-        const running = execBatch(cur);
+      while (cur && !stopped() && !failure) {
+        launch(cur);
         // let this batch's copies go out to the workers first (they are sent on the next turn of the event loop)
         await new Promise((r) => setImmediate(r));
-        const following = prepareBatch().catch((e) => { if (e instanceof Abort) return null; throw e; });
-        const [r1, r2] = await Promise.allSettled([running, following]);
-        if (r1.status === 'rejected') throw r1.reason;
-        if (r2.status === 'rejected') throw r2.reason;
-        cur = r2.value;
+        if (inflight.size >= 2) await Promise.race(inflight);
+        cur = await prepareBatch().catch((e) => { if (!(e instanceof Abort)) failure ??= { e }; return null; });
       }
+      // every file in flight is finished (and journaled) before the export stops, whatever happened
+      while (inflight.size) await Promise.all([...inflight]);
+      if (failure) throw (failure as { e: unknown }).e;
     } catch (e) { if (!(e instanceof Abort)) throw e; }
     // placements journaled 'started' but never attempted (stopped by a fatal error): back to pending
     j.flush();
