@@ -1,18 +1,30 @@
 // The copy fast path of the export: exclusive copy + read back + xxh3 verification of each file, done as ONE
-// synchronous sequence inside worker threads (copy.worker.ts), many files per task. The engine's thread only
+// synchronous sequence inside worker threads (copy.worker.mjs), many files per task. The engine's thread only
 // journals: it never waits on a file read, and a file costs one message instead of several thread-pool round trips
 // (copyFile, open, fstat, read, close).
 //
-// The sequence itself is copyVerifySync (copy-sync.ts, run in the workers); runExport calls it through
+// The sequence itself is copyVerifySync in copy.worker.mjs (plain JavaScript: it starts in milliseconds); runExport calls it through
 // ExportFs.copyVerified, so the journal rules are unchanged: the item is journaled 'started' before the worker
 // creates the file, and 'done' after the verified hash came back. Faults can be injected into the worker
 // (WorkerFault: an errno on the copy or the read-back, or a corrupted copy) to test this exact code path.
-import type { Piscina } from 'piscina';
-import { createPool, cores } from '../util/workers.ts';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { cores } from '../util/workers.ts';
 import { nodeFs, type ExportFs } from './fsops.ts';
 
-export type { CopyJob, CopyResult, CopyTask, WorkerFault } from './copy-sync.ts';
-import type { CopyJob, CopyResult, CopyTask, WorkerFault } from './copy-sync.ts';
+export interface CopyJob { src: string; dst: string; expectHash: string | null }
+export type CopyResult = { hash: string } | { error: { code?: string; message: string } };
+
+/** A fault injected in the worker, for tests: matched against the job's source or target path (substring). */
+export interface WorkerFault {
+  /** copy: the exclusive copy fails with `code` (nothing created); read: the read-back fails after the copy was
+   *  created; corrupt: the copy gets a byte appended before it is read back (verification must catch it). */
+  at: 'copy' | 'read' | 'corrupt';
+  match: string;
+  code?: string;
+}
+
+export interface CopyTask { jobs: CopyJob[]; faults?: WorkerFault[] }
 
 export function resultError(r: { error: { code?: string; message: string } }): Error {
   return Object.assign(new Error(r.error.message), r.error.code ? { code: r.error.code } : {});
@@ -37,7 +49,12 @@ export class CopyWorkers {
   private get(): Piscina {
     if (this.closed) throw new Error('the export copy workers are closed');
     if (!this.pool) {
-      this.pool = createPool(new URL('./copy.worker.ts', import.meta.url), { threads: this.threads, idleTimeout: 60_000 });
+      // not createPool: that passes this process's flags on, and under tsx they load tsx into every thread, which
+      // this plain-JavaScript worker does not need (it would cost ~0.4 s of CPU per thread at every start)
+      this.pool = new Piscina({
+        filename: fileURLToPath(new URL('./copy.worker.mjs', import.meta.url)),
+        minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000, execArgv: [],
+      });
       this.pool.on('error', () => undefined);
     }
     return this.pool;

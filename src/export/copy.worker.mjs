@@ -1,0 +1,83 @@
+// Worker of the export's copy fast path (see copy.ts): for each file, exclusive copy, read back, xxh3-128 check, as
+// one synchronous sequence; several files per task.
+//
+// Plain JavaScript on purpose: a TypeScript worker needs tsx (esbuild) loaded in every thread, which costs about
+// 0.4 s of CPU per thread at every start; this file loads in a few milliseconds. Its types are in copy.ts
+// (CopyJob, CopyTask, CopyResult, WorkerFault); test/export covers it through the pool (including injected faults).
+import fs from 'node:fs';
+import { xxh3 } from '@node-rs/xxhash';
+
+/** xxh3-128, 32 hex digits (as hashBuffer in fsops.ts: the library's photos.hash format). */
+function hash128(buf) {
+  return xxh3.xxh128(buf).toString(16).padStart(32, '0');
+}
+
+function sameHex(a, b) {
+  if (!a || !b) return false;
+  if (a.length === b.length) return a.toLowerCase() === b.toLowerCase();
+  try { return BigInt('0x' + a) === BigInt('0x' + b); } catch { return false; }
+}
+
+function errInfo(e) {
+  return { code: typeof e?.code === 'string' ? e.code : undefined, message: String(e?.message ?? e) };
+}
+
+function injected(code, what) {
+  return Object.assign(new Error(`${code}: injected fault, ${what}`), { code });
+}
+
+// One read buffer per thread, reused: a fresh buffer per file (readFileSync) costs more than the read itself
+// (allocation and first-touch page faults of a new 100 kB+ block).
+let scratch = Buffer.allocUnsafeSlow(1 << 20);
+const SCRATCH_MAX = 64 << 20;
+
+/** The whole content of a file, in this thread's scratch buffer (valid until the next call). */
+function readBack(file) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size >= SCRATCH_MAX) return fs.readFileSync(fd);   // very large files get their own buffer
+    if (scratch.length < size + 1) scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, Math.max(size + 1, scratch.length * 2)));
+    // read until EOF (size + 1 detects a file that grew since fstat)
+    let n = 0;
+    for (;;) {
+      if (n === scratch.length) return fs.readFileSync(file);   // it grew past the buffer while being read
+      const r = fs.readSync(fd, scratch, n, scratch.length - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    return scratch.subarray(0, n);
+  } finally { fs.closeSync(fd); }
+}
+
+/**
+ * Exclusive copy (COPYFILE_EXCL: never overwrites; a copy that fails midway is removed by libuv), then the copy is
+ * read back and hashed: it must equal the expected hash (the index's), or the source as it is now (changed since it
+ * was indexed). Any failure after the copy was created removes it.
+ */
+export function copyVerifySync(job, faults = []) {
+  const hit = (at) => faults.find((f) => f.at === at && (job.src.includes(f.match) || job.dst.includes(f.match))) ?? null;
+  try {
+    const f = hit('copy');
+    if (f) throw injected(f.code ?? 'EIO', `copyFile '${job.dst}'`);
+    fs.copyFileSync(job.src, job.dst, fs.constants.COPYFILE_EXCL);
+  } catch (e) { return { error: errInfo(e) }; }
+  try {
+    if (hit('corrupt')) fs.appendFileSync(job.dst, 'x');
+    const f = hit('read');
+    if (f) throw injected(f.code ?? 'EIO', `readFile '${job.dst}'`);
+    const h = hash128(readBack(job.dst));
+    if (sameHex(h, job.expectHash)) return { hash: h };
+    // the source may have changed since it was indexed: compare with the source as it is now
+    if (sameHex(h, hash128(readBack(job.src)))) return { hash: h };
+    throw new Error(`verification failed: the copy differs from ${job.src}`);
+  } catch (e) {
+    try { fs.unlinkSync(job.dst); } catch { /* already gone */ }
+    return { error: errInfo(e) };
+  }
+}
+
+/** The task: { jobs: CopyJob[], faults?: WorkerFault[] } -> CopyResult[] (same order). */
+export default function run(task) {
+  return task.jobs.map((job) => copyVerifySync(job, task.faults));
+}
