@@ -3,7 +3,7 @@
 import { fitPca, project, sampleIndices } from './linalg.ts';
 import { clusterRows, type ClusterOptions, type ClusterOut } from './cluster.ts';
 import { fitTemperature, predictAll, trainLogReg, type Model, type Predictions, type TrainOptions, type TrainSet } from './classifier.ts';
-import { onnxKernels, predictOnnx, trainLogRegOnnx } from './onnx-kernels.ts';
+import { onnxKernels, predictOnnx, trainLogRegOnnx, warmPredict } from './onnx-kernels.ts';
 
 export const CLUSTER_DIM = 32;
 export const CLASSIFIER_DIM = Number(process.env.SIFT_CLASSIFIER_DIM ?? 48);
@@ -16,7 +16,8 @@ export type LearnTask =
   | { kind: 'train'; features: SharedArrayBuffer; n: number; d: number; K: number; set: TrainSet; warm: Model | null; calibrate: boolean; masked: [number, number[]][] }
   | { kind: 'fit'; features: SharedArrayBuffer; d: number; K: number; set: TrainSet; warm: Model | null; calibrate: boolean }
   | { kind: 'predict'; features: SharedArrayBuffer; featuresKey: string; d: number; lo: number; hi: number; fitted: Fitted; masked: [number, number[]][];
-      out: { best: SharedArrayBuffer; prob: SharedArrayBuffer; margin: SharedArrayBuffer } };
+      out: { best: SharedArrayBuffer; prob: SharedArrayBuffer; margin: SharedArrayBuffer } }
+  | { kind: 'warm'; features: SharedArrayBuffer; featuresKey: string; d: number; rows: number; K: number };
 
 export interface FeaturesOut { cluster: SharedArrayBuffer; clusterDim: number; captured: SharedArrayBuffer; classify: SharedArrayBuffer; classifyDim: number }
 export interface TrainOut { model: Model; predictions: Predictions; ms: number }
@@ -255,6 +256,12 @@ export default async function run(task: LearnTask): Promise<unknown> {
     case 'cluster': return clusterSubset(new Float32Array(task.features), new Float32Array(task.captured), task.d, task.rows, task.opts);
     case 'train': return train(new Float32Array(task.features), task.n, task.d, task.K, task.set, task.warm, task.calibrate, new Map(task.masked));
     case 'fit': return fit(new Float32Array(task.features), task.d, task.K, task.set, task.warm, task.calibrate);
+    case 'warm': {
+      // what a thread's first prediction would otherwise pay for: the onnxruntime sessions and the features copy
+      const k = await onnxKernels();
+      if (k) await warmPredict(k.predict, localFeatures(task.features, task.featuresKey), task.rows, task.d, task.K);
+      return null;
+    }
     case 'predict': {
       const t0 = performance.now();
       const o = task.out;

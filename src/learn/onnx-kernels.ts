@@ -274,6 +274,22 @@ export async function predictOnnx(predict: ort.InferenceSession, Xr: Float32Arra
   }
 }
 
+/**
+ * Runs the prediction graph a few times on `n` rows with a zero model of K classes. The first runs at a new
+ * size are several times slower (fresh memory for the intermediates: page faults until the allocator reuses
+ * it); a thread warmed this way predicts at full speed from its first real retrain.
+ */
+export async function warmPredict(predict: ort.InferenceSession, Xr: Float32Array, n: number, d: number, K: number, runs = 3): Promise<void> {
+  if (n === 0 || K < 2) return;
+  const X = plain(Xr.subarray(0, n * d));
+  for (let r = 0; r < runs; r++) {
+    await predict.run({
+      X: new ort.Tensor('float32', X, [n, d]), W: new ort.Tensor('float32', new Float32Array(K * d), [K, d]), B: new ort.Tensor('float32', new Float32Array(K), [K]),
+      T: new ort.Tensor('float32', new Float32Array([1]), [1]), C: new ort.Tensor('float32', new Float32Array(K * d), [K, d]),
+    });
+  }
+}
+
 /** cosine of row j of X with centroid c (float64, the same sums as learn.worker.ts cosTo) */
 function cosine(X: Float32Array, d: number, j: number, cent: Float64Array, c: number): number {
   let s = 0, q = 0;

@@ -622,7 +622,7 @@ export class LearnService {
     const t0 = performance.now();
     const fitted = await this.run<Fitted>({
       kind: 'fit', features: f.classify, d: f.classifyDim, K: Math.max(classes.length, 1),
-      set: { rows: Int32Array.from(pos), y: Int32Array.from(y), negRows: Int32Array.from(negR), negY: Int32Array.from(negY), pw: Float32Array.from(pw) },
+      set: { rows: pos, y, negRows: negR, negY, pw },
       warm: warmOk ? prev.model : null, calibrate: !warmOk || version % 10 === 0,
     });
     const n = f.ids.length;
@@ -634,9 +634,13 @@ export class LearnService {
       kind: 'predict', features: f.classify, d: f.classifyDim, lo: Math.floor((p * n) / parts), hi: Math.floor(((p + 1) * n) / parts),
       featuresKey: f.key, fitted, masked: maskedList, out,
     })));
+    const predictMs = performance.now() - tp;
     const t: TrainOut = { model: fitted.model, predictions: { best: new Int32Array(out.best), prob: new Float32Array(out.prob), margin: new Float32Array(out.margin) },
-      ms: fitted.ms + (performance.now() - tp) };
-    this.lastFitMs = fitted.ms; this.lastPredictMs = performance.now() - tp; this.lastTrainWallMs = performance.now() - t0;
+      ms: fitted.ms + predictMs };
+    // a thread that has not predicted yet pays for its onnxruntime session and its copy of the features on its
+    // first prediction: warm every thread now (in the background) after a cold train or when a thread is new
+    this.warmThreads(f, !warmOk, Math.ceil(n / parts), classes.length);
+    this.lastFitMs = fitted.ms; this.lastPredictMs = predictMs; this.lastTrainWallMs = performance.now() - t0;
     if (classes.length > 1) await this.propagateInto(f, classes, { rows: Int32Array.from(pos), y: Int32Array.from(y), weight: Float32Array.from(pw) }, masked, t.predictions);
     if (classes.length === 1) {
       // one label: no alternative class to compare with; the model cannot tell 'not this label', so be honest
@@ -644,6 +648,20 @@ export class LearnService {
     }
     this.lastTrainMs = t.ms;
     return { version, featuresKey: f.key, classes, model: t.model, out: t.predictions, trainedOn, ms: t.ms };
+  }
+
+  private warmed = new WeakSet<object>();
+  /**
+   * Runs one 'warm' task per pool thread (all at once, so each idle thread takes one): onnxruntime sessions,
+   * the thread's features copy, and a few prediction runs at the real size (the first ones are slow).
+   */
+  private warmThreads(f: Features, force: boolean, rows: number, K: number): void {
+    const threads = (this.pool?.threads ?? []) as object[];
+    if (!force && threads.every((w) => this.warmed.has(w))) return;
+    for (const w of threads) this.warmed.add(w);
+    for (let i = 0; i < PREDICT_THREADS; i++) {
+      void this.run({ kind: 'warm', features: f.classify, featuresKey: f.key, d: f.classifyDim, rows, K }).catch(() => undefined);
+    }
   }
 
   // ---------- label propagation (libraries up to LP_MAX_PHOTOS) ----------
