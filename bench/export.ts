@@ -1,6 +1,6 @@
 // Benchmark: export throughput in copy mode vs plain fs.copyFile of the same files (target >= 0.9x).
 //
-//   npm run bench:export -- [LIBRARY_DIR] [--rounds N] [--synthetic-size KB] [--synthetic-count N] [--out DIR] [--keep]
+//   npm run bench:export -- [LIBRARY_DIR] [--rounds N] [--synthetic-size KB] [--synthetic-count N] [--out DIR] [--keep] [--verbose]
 //
 // LIBRARY_DIR: a folder of photos (e.g. the dev-library of the shared data; labels = manifest.csv when present,
 // else the parent folder name). Without it, a synthetic library is generated with sharp: --synthetic-count JPEGs
@@ -28,6 +28,8 @@ const rounds = Number(flag('--rounds') ?? 7);
 const synthKb = Number(flag('--synthetic-size') ?? 123);
 const synthCount = Number(flag('--synthetic-count') ?? 400);
 const keep = args.includes('--keep');
+const verbose = args.includes('--verbose');
+if (verbose) args.splice(args.indexOf('--verbose'), 1);
 if (keep) args.splice(args.indexOf('--keep'), 1);
 const libArg = args[0];
 const TARGET = 0.9;
@@ -148,6 +150,7 @@ async function main() {
     for (let k = 0; k < steps.length; k++) await steps[(k + r) % steps.length]();
     const ref = Math.min(res.seq[r], res.conc[r]);
     res.ratio.push(ref / res.sift[r]);
+    if (verbose) console.log(`  round ${r + 1}: plain-1 ${res.seq[r].toFixed(3)} s, plain-4 ${res.conc[r].toFixed(3)} s, sift ${res.siftPlan[r].toFixed(3)} + ${res.siftRun[r].toFixed(3)} s`);
     res.ratioRun.push(ref / res.siftRun[r]);
   }
   await engine.close();
