@@ -49,6 +49,7 @@ export const registerExport: RegisterCommands = (program, ctx) => {
     for (const f of r.failed.slice(0, 20)) ctx.out(`  failed: ${f.src ?? ''} -> ${f.dst ?? ''}: ${f.error}`);
     if (r.error) ctx.out(`  stopped: ${r.error}`);
     if (r.pending) ctx.out(`  ${r.pending} file(s) not done yet: \`sift export --resume ${r.exportId}\` continues, \`sift export --undo ${r.exportId}\` reverts`);
+    else if (r.failedTotal) ctx.out(`  \`sift export --resume ${r.exportId}\` retries the failed file(s), \`sift export --undo ${r.exportId}\` reverts`);
     if (r.failedTotal || r.state !== 'done') ctx.exit(EXIT_SOME_FAILED);
   };
   const printUndo = (u: ExportUndoSummary) => {
