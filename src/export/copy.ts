@@ -18,8 +18,9 @@ export type CopyResult = { hash: string } | { error: { code?: string; message: s
 /** A fault injected in the worker, for tests: matched against the job's source or target path (substring). */
 export interface WorkerFault {
   /** copy: the exclusive copy fails with `code` (nothing created); read: the read-back fails after the copy was
-   *  created; corrupt: the copy gets a byte appended before it is read back (verification must catch it). */
-  at: 'copy' | 'read' | 'corrupt';
+   *  created; corrupt: the copy gets a byte appended before it is read back (verification must catch it);
+   *  crash: the whole task throws right after this file was copied (as if the thread died). */
+  at: 'copy' | 'read' | 'corrupt' | 'crash';
   match: string;
   code?: string;
 }
@@ -87,7 +88,11 @@ export class CopyWorkers {
       const task: CopyTask = { jobs: chunk.map((c) => c.job), faults: this.opts.faults };
       (pool.run(task) as Promise<CopyResult[]>).then((results) => {
         chunk.forEach((c, k) => { const r = results[k]; if ('hash' in r) c.resolve(r.hash); else c.reject(resultError(r)); });
-      }, (e: unknown) => { for (const c of chunk) c.reject(e instanceof Error ? e : new Error(String(e))); });
+      }, (e: unknown) => {
+        // the task failed as a whole (the thread died, or the pool was closed): each file's state is unknown
+        const err = Object.assign(new Error(`the copy worker stopped: ${(e as Error)?.message ?? String(e)}`, { cause: e }), { workerLost: true });
+        for (const c of chunk) c.reject(err);
+      });
     }
   }
 

@@ -69,6 +69,7 @@ export function copyVerifySync(job, faults = []) {
     if (f) throw injected(f.code ?? 'EIO', `copyFile '${job.dst}'`);
     fs.copyFileSync(job.src, job.dst, fs.constants.COPYFILE_EXCL);
   } catch (e) { return { error: errInfo(e) }; }
+  if (hit('crash')) throw new Error(`injected fault: the worker stopped after copying ${job.dst}`);
   try {
     if (hit('corrupt')) fs.appendFileSync(job.dst, 'x');
     const f = hit('read');

@@ -434,6 +434,13 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
         return 'ok';
       } catch (e) {
         if (errCode(e) === 'EEXIST' && it.kind === 'photo') return 'retry';
+        if ((e as { workerLost?: boolean }).workerLost) {
+          // the copy worker stopped mid-task: what it did to this file is unknown, so it is repaired from what is on
+          // disk, as after a kill (a verified copy counts as done, a partial one is removed)
+          try { await recoverItem(xfs, j, it); } catch { /* left 'started': the next resume or undo repairs it */ }
+          if (it.state === 'done') { listing.noteCreated(it.dir, path.basename(dst)); return 'ok'; }
+          if (it.state !== 'pending') return 'ok';
+        }
         failUnit([it], e, `${it.op === 'write' ? 'writing' : it.op === 'move' ? 'moving' : 'exporting'} ${it.src ?? ''} to ${dst}`.replace('  ', ' '));
         return 'ok';
       }

@@ -329,6 +329,32 @@ describe('worker copy path (copy + read back + hash in worker threads)', () => {
   });
 });
 
+describe('copy worker stopping mid-task', () => {
+  it('the files of the lost task are repaired from disk: verified copies count, the others fail and are retried on resume', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, Array.from({ length: 6 }, (_, i) => ({ rel: `p${i}.jpg`, labels: ['L'] })));
+    const before = snapshot(src, dest);
+    // one thread, 3 files per task: the task [p0, p1, p2] throws right after p0 was copied
+    const w = new CopyWorkers({ threads: 1, faults: [{ at: 'crash', match: 'p0.jpg' }] });
+    try {
+      const plan = await planExport(db, opts(dest));
+      const sum = await runExport({ db, fs: workerFs(w) }, plan.exportId);
+      expect(sum.state).toBe('done');
+      expect(sum.created).toBe(4);                                           // p0 (copied, then checked from disk), p3-p5
+      expect(sum.failed.map((f) => path.basename(f.src ?? ''))).toEqual(['p1.jpg', 'p2.jpg']);
+      expect(sum.failed[0].error).toMatch(/the copy worker stopped/);
+      expect(listFiles(dest)).toEqual(['L/p0.jpg', 'L/p3.jpg', 'L/p4.jpg', 'L/p5.jpg']);
+      for (const [p, h] of snapshot(path.join(dest, 'L'))) expect(h).toBe(before.get(path.join(src, path.basename(p))));
+      const res = await runExport({ db }, plan.exportId);
+      expect(res).toMatchObject({ state: 'done', created: 6, failedTotal: 0 });
+      await undoExport({ db }, plan.exportId);
+      expect(snapshot(src, dest)).toEqual(before);
+    } finally { await w.close(); }
+    db.close();
+  });
+});
+
 describe('move: the source cannot be deleted after the link', () => {
   it('removes the new link, keeps the photo at its source, fails it with a clear error; undo restores the exact trees', async () => {
     for (const code of ['EACCES', 'EPERM']) {
