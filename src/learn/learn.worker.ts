@@ -17,7 +17,12 @@ export type LearnTask =
   | { kind: 'fit'; features: SharedArrayBuffer; d: number; K: number; set: TrainSet; warm: Model | null; calibrate: boolean }
   | { kind: 'predict'; features: SharedArrayBuffer; featuresKey: string; d: number; lo: number; hi: number; fitted: Fitted; masked: [number, number[]][];
       out: { best: SharedArrayBuffer; prob: SharedArrayBuffer; margin: SharedArrayBuffer } }
-  | { kind: 'warm'; features: SharedArrayBuffer; featuresKey: string; d: number; rows: number; K: number };
+  | { kind: 'warm'; features: SharedArrayBuffer; featuresKey: string; d: number; rows: number; K: number }
+  | { kind: 'retrain'; features: SharedArrayBuffer; featuresKey: string; n: number; d: number; K: number; set: TrainSet; warm: Model | null; calibrate: boolean;
+      masked: [number, number[]][]; out: { best: SharedArrayBuffer; prob: SharedArrayBuffer; margin: SharedArrayBuffer } };
+
+/** 'retrain': the fitted model and, when this thread predicted every row (ONNX kernels), the prediction time */
+export interface RetrainOut { fitted: Fitted; predicted: boolean; predictMs: number }
 
 export interface FeaturesOut { cluster: SharedArrayBuffer; clusterDim: number; captured: SharedArrayBuffer; classify: SharedArrayBuffer; classifyDim: number }
 export interface TrainOut { model: Model; predictions: Predictions; ms: number }
@@ -261,6 +266,17 @@ export default async function run(task: LearnTask): Promise<unknown> {
       const k = await onnxKernels();
       if (k) await warmPredict(k.predict, localFeatures(task.features, task.featuresKey), task.rows, task.d, task.K);
       return null;
+    }
+    case 'retrain': {
+      // fit, then (ONNX kernels) predict every row in this same thread: one dispatch, and no second thread
+      // that must be started or warmed first (the pool's second thread leaves after 10 s idle)
+      const fitted = await fit(new Float32Array(task.features), task.d, task.K, task.set, task.warm, task.calibrate);
+      if (task.K < 2 || !(await onnxKernels())) return { fitted, predicted: false, predictMs: 0 } satisfies RetrainOut;
+      const t0 = performance.now();
+      const o = task.out;
+      await predictRange(localFeatures(task.features, task.featuresKey), task.d, 0, task.n, fitted, new Map(task.masked),
+        { best: new Int32Array(o.best), prob: new Float32Array(o.prob), margin: new Float32Array(o.margin) });
+      return { fitted, predicted: true, predictMs: performance.now() - t0 } satisfies RetrainOut;
     }
     case 'predict': {
       const t0 = performance.now();

@@ -13,7 +13,7 @@ import { createPool } from '../util/workers.ts';
 import { journaled, undo as undoJournal, redo as redoJournal, journal as listJournal, type Scope } from './journal.ts';
 import type { ClusterOut } from './cluster.ts';
 import type { Model } from './classifier.ts';
-import type { FeaturesOut, Fitted, LearnTask, TrainOut } from './learn.worker.ts';
+import type { FeaturesOut, LearnTask, RetrainOut, TrainOut } from './learn.worker.ts';
 import { LP_K, LP_MAX_PHOTOS, type KnnGraph, type Propagated } from './propagate.ts';
 import type { PropagateTask } from './propagate.worker.ts';
 
@@ -618,28 +618,33 @@ export class LearnService {
     }
     const prev = this.trained;
     const warmOk = prev && prev.featuresKey === f.key && prev.classes.length <= classes.length && prev.classes.every((l, i) => classes[i] === l) && prev.model.K > 0;
-    // fit in one worker, then predict the rows in PREDICT_THREADS ranges at once (into shared arrays)
+    // ONNX kernels: fit and predict every row in one worker task (one dispatch; it does not depend on the
+    // pool's second thread, which leaves after 10 s idle). JS kernels: the worker only fits, and the rows are
+    // predicted in PREDICT_THREADS ranges at once (into shared arrays).
     const t0 = performance.now();
-    const fitted = await this.run<Fitted>({
-      kind: 'fit', features: f.classify, d: f.classifyDim, K: Math.max(classes.length, 1),
-      set: { rows: pos, y, negRows: negR, negY, pw },
-      warm: warmOk ? prev.model : null, calibrate: !warmOk || version % 10 === 0,
-    });
     const n = f.ids.length;
     const out = { best: new SharedArrayBuffer(n * 4), prob: new SharedArrayBuffer(n * 4), margin: new SharedArrayBuffer(n * 4) };
-    const parts = n >= 20_000 ? PREDICT_THREADS : 1;
     const maskedList = [...masked];
+    const r = await this.run<RetrainOut>({
+      kind: 'retrain', features: f.classify, featuresKey: f.key, n, d: f.classifyDim, K: Math.max(classes.length, 1),
+      set: { rows: pos, y, negRows: negR, negY, pw },
+      warm: warmOk ? prev.model : null, calibrate: !warmOk || version % 10 === 0, masked: maskedList, out,
+    });
+    const fitted = r.fitted;
     const tp = performance.now();
-    await Promise.all(Array.from({ length: parts }, (_, p) => this.run<number>({
-      kind: 'predict', features: f.classify, d: f.classifyDim, lo: Math.floor((p * n) / parts), hi: Math.floor(((p + 1) * n) / parts),
-      featuresKey: f.key, fitted, masked: maskedList, out,
-    })));
-    const predictMs = performance.now() - tp;
+    const parts = n >= 20_000 ? PREDICT_THREADS : 1;
+    if (!r.predicted) {
+      await Promise.all(Array.from({ length: parts }, (_, p) => this.run<number>({
+        kind: 'predict', features: f.classify, d: f.classifyDim, lo: Math.floor((p * n) / parts), hi: Math.floor(((p + 1) * n) / parts),
+        featuresKey: f.key, fitted, masked: maskedList, out,
+      })));
+    }
+    const predictMs = r.predicted ? r.predictMs : performance.now() - tp;
     const t: TrainOut = { model: fitted.model, predictions: { best: new Int32Array(out.best), prob: new Float32Array(out.prob), margin: new Float32Array(out.margin) },
       ms: fitted.ms + predictMs };
-    // a thread that has not predicted yet pays for its onnxruntime session and its copy of the features on its
-    // first prediction: warm every thread now (in the background) after a cold train or when a thread is new
-    this.warmThreads(f, !warmOk, Math.ceil(n / parts), classes.length);
+    // a thread pays for its onnxruntime sessions, its copy of the features and the first (slow) runs at a new
+    // size on its first retrain: warm every thread now, in the background, after a cold train or when a thread is new
+    if (r.predicted) this.warmThreads(f, !warmOk, n, classes.length);
     this.lastFitMs = fitted.ms; this.lastPredictMs = predictMs; this.lastTrainWallMs = performance.now() - t0;
     if (classes.length > 1) await this.propagateInto(f, classes, { rows: Int32Array.from(pos), y: Int32Array.from(y), weight: Float32Array.from(pw) }, masked, t.predictions);
     if (classes.length === 1) {
