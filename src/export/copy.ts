@@ -35,13 +35,17 @@ export function resultError(r: { error: { code?: string; message: string } }): E
  * A small pool of copy workers with a micro-batcher: the copies requested in one turn of the event loop are sent
  * as a few tasks (about two per thread, so a thread has the next batch while the engine journals the last one).
  */
+const IDLE_MS = 60_000;
+
 export class CopyWorkers {
   private pool: Piscina | null = null;
   private queue: { job: CopyJob; resolve: (h: string) => void; reject: (e: Error) => void }[] = [];
   private scheduled = false;
   private closed = false;
+  private inFlight = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
   readonly threads: number;
-  constructor(private opts: { threads?: number; faults?: WorkerFault[]; maxPerTask?: number } = {}) {
+  constructor(private opts: { threads?: number; faults?: WorkerFault[]; maxPerTask?: number; idleMs?: number } = {}) {
     // 4 threads by default, like libuv's thread pool that a plain fs.copyFile uses: on a small machine shared with
     // other work, the threads of a process get its share of the CPU (more than the cores: each does whole files)
     this.threads = Math.max(1, opts.threads ?? Number(process.env.SIFT_EXPORT_THREADS || Math.max(4, Math.min(8, cores()))));
@@ -49,12 +53,13 @@ export class CopyWorkers {
 
   private get(): Piscina {
     if (this.closed) throw new Error('the export copy workers are closed');
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = null; }
     if (!this.pool) {
       // not createPool: that passes this process's flags on, and under tsx they load tsx into every thread, which
       // this plain-JavaScript worker does not need (it would cost ~0.4 s of CPU per thread at every start)
       this.pool = new Piscina({
         filename: fileURLToPath(new URL('./copy.worker.mjs', import.meta.url)),
-        minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000, execArgv: [],
+        minThreads: this.threads, maxThreads: this.threads, idleTimeout: IDLE_MS, execArgv: [],
       });
       this.pool.on('error', () => undefined);
     }
@@ -65,7 +70,10 @@ export class CopyWorkers {
   warm(): void {
     if (this.pool || this.closed) return;
     const p = this.get();
-    for (let i = 0; i < this.threads; i++) void p.run({ jobs: [] } satisfies CopyTask).catch(() => undefined);
+    for (let i = 0; i < this.threads; i++) {
+      this.inFlight++;
+      void p.run({ jobs: [] } satisfies CopyTask).catch(() => undefined).finally(() => this.taskEnded());
+    }
   }
 
   copyVerified(job: CopyJob): Promise<string> {
@@ -86,7 +94,8 @@ export class CopyWorkers {
     for (let i = 0; i < q.length; i += per) {
       const chunk = q.slice(i, i + per);
       const task: CopyTask = { jobs: chunk.map((c) => c.job), faults: this.opts.faults };
-      (pool.run(task) as Promise<CopyResult[]>).then((results) => {
+      this.inFlight++;
+      (pool.run(task) as Promise<CopyResult[]>).finally(() => this.taskEnded()).then((results) => {
         chunk.forEach((c, k) => { const r = results[k]; if ('hash' in r) c.resolve(r.hash); else c.reject(resultError(r)); });
       }, (e: unknown) => {
         // the task failed as a whole (the thread died, or the pool was closed): each file's state is unknown
@@ -96,8 +105,26 @@ export class CopyWorkers {
     }
   }
 
+  /** Whether the threads are up. */
+  get running(): boolean { return this.pool !== null; }
+
+  /** The threads stay (all started) while exports run; a minute without copies stops them (restarted on demand). */
+  private taskEnded(): void {
+    if (--this.inFlight > 0 || this.closed) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.inFlight > 0 || this.queue.length) return;
+      const p = this.pool;
+      this.pool = null;
+      void p?.destroy().catch(() => undefined);
+    }, this.opts.idleMs ?? IDLE_MS);
+    this.idleTimer.unref();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = null; }
     const p = this.pool;
     this.pool = null;
     await p?.destroy();

@@ -283,6 +283,22 @@ describe('worker copy path (copy + read back + hash in worker threads)', () => {
     return workerFs(w);
   };
 
+  it('the threads stop after a while without copies and start again on demand', async () => {
+    const dir = tmp();
+    const w = new CopyWorkers({ threads: 1, idleMs: 150 });
+    workers.push(w);
+    const a = path.join(dir, 'a.bin');
+    fs.writeFileSync(a, 'some bytes');
+    const h = hash(fs.readFileSync(a));
+    expect(await w.copyVerified({ src: a, dst: path.join(dir, 'b.bin'), expectHash: h })).toBe(h);
+    expect(w.running).toBe(true);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(w.running).toBe(false);
+    expect(await w.copyVerified({ src: a, dst: path.join(dir, 'c.bin'), expectHash: h })).toBe(h);
+    expect(fs.readFileSync(path.join(dir, 'c.bin'), 'utf8')).toBe('some bytes');
+    await expect(w.copyVerified({ src: a, dst: path.join(dir, 'c.bin'), expectHash: h })).rejects.toMatchObject({ code: 'EEXIST' });
+  });
+
   it('a copy corrupted in the worker is caught by its hash check and removed; the other photos are exported', async () => {
     const dir = tmp(); const db = newDb(dir);
     const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
