@@ -1,7 +1,7 @@
 // bench:sort — the simulated user sorting a real library.
 //
 //   npm run bench:sort -- <folder with one subfolder per true label> [--json] [--db FILE] [--max-actions N] [--quiet] [--no-split-existing]
-//   npm run bench:sort -- --scale [--n 100000] [--labeled 10000] [--changes 11]
+//   npm run bench:sort -- --scale [--n 100000] [--labeled 10000] [--changes 11] [--pause-ms 11000]
 //
 // --scale: synthetic 424-d embeddings (planted groups) for N photos in a fresh database: times learn.cluster
 // (target < 10 s for 100,000 on 2 cores) and retrain + re-predict after one change with `labeled` confirmed
@@ -73,12 +73,13 @@ async function scale(): Promise<number> {
     const stats = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return { min: s[0], med: s[Math.floor(s.length / 2)], max: s[s.length - 1] }; };
     const fmt = (a: number[]) => { const s = stats(a); return `median ${s.med.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)})`; };
     /** `changes` one-photo confirmations, each timed from the call until the retrained model's predictions exist */
-    const retrains = async (changes: number, title: string) => {
+    const retrains = async (changes: number, title: string, pauseMs = 0) => {
       const times: number[] = [], worker: number[] = [], fitMs: number[] = [], predictMs: number[] = [], changeMs: number[] = [];
       const h2 = monitorEventLoopDelay({ resolution: 10 });
       h2.enable();
       for (let k = 0; k < changes; k++) {
         // an unlabeled photo of group k % 20, from the end of the group (the labelled ones are the first of each group)
+        if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
         const g = k % 20;
         const row = set.truth.findLastIndex((x, i) => x === g && !used.has(i));
         used.add(row);
@@ -119,6 +120,10 @@ async function scale(): Promise<number> {
     const assigned = labels.reduce((s, l) => s + l.assigned, 0);
     log(`named ${clusters.length} clusters: ${assigned} cluster-assigned photos (cross-fitted twin), first retrain ${(performance.now() - tAssigned).toFixed(0)} ms`);
     await retrains(changes, `${L} confirmed + ${assigned} assigned`);
+    // --pause-ms: changes after the user paused (the pool's second thread leaves after 10 s idle; the
+    // features are re-checked against the store after 30 s)
+    const pause = Number(opt('pause-ms') ?? 0);
+    if (pause > 0) await retrains(3, `after a pause of ${pause} ms before each change`, pause);
     log('shared machine: timings are indicative');
     return 0;
   } finally {
