@@ -228,6 +228,9 @@ export async function trainLogRegOnnx(grad: ort.InferenceSession, X: Float32Arra
 
 export interface Gate { cent: Float64Array; radius: Float64Array; cap: number }
 
+/** rows per prediction graph run */
+export const PREDICT_CHUNK = 32_768;
+
 /**
  * Predicts `rows.length` rows (features Xr, row-major, the rows in the order given; `at[j]` is where row j's
  * result goes in `out`) with `model`, the rows in `masked` by the JS reference (they are few), then applies
@@ -240,12 +243,18 @@ export async function predictOnnx(predict: ort.InferenceSession, Xr: Float32Arra
   const X = plain(Xr.subarray(0, n * d));
   const { w, b } = splitWeights(model.W, K, d);
   const cent = Float32Array.from(gate.cent);
-  const res = await predict.run({
-    X: new ort.Tensor('float32', X, [n, d]), W: new ort.Tensor('float32', w, [K, d]), B: new ort.Tensor('float32', b, [K]),
+  // in blocks of PREDICT_CHUNK rows: the graph's intermediates (several rows × K floats) stay small at any library size
+  const P1 = new Float32Array(n), I = new Int32Array(n), P2 = new Float32Array(n), NLT = new Float32Array(n), SG = new Float32Array(n), R = new Float32Array(n);
+  const fixed = {
+    W: new ort.Tensor('float32', w, [K, d]), B: new ort.Tensor('float32', b, [K]),
     T: new ort.Tensor('float32', new Float32Array([model.temperature]), [1]), C: new ort.Tensor('float32', cent, [K, d]),
-  });
-  const P1 = res.P1.data as Float32Array, I = res.I.data as Int32Array, P2 = res.P2.data as Float32Array;
-  const NLT = res.NLT.data as Float32Array, SG = res.SG.data as Float32Array, R = res.R.data as Float32Array;
+  };
+  for (let lo = 0; lo < n; lo += PREDICT_CHUNK) {
+    const m = Math.min(PREDICT_CHUNK, n - lo);
+    const res = await predict.run({ ...fixed, X: new ort.Tensor('float32', X.subarray(lo * d, (lo + m) * d), [m, d]) });
+    P1.set(res.P1.data as Float32Array, lo); I.set(res.I.data as Int32Array, lo); P2.set(res.P2.data as Float32Array, lo);
+    NLT.set(res.NLT.data as Float32Array, lo); SG.set(res.SG.data as Float32Array, lo); R.set(res.R.data as Float32Array, lo);
+  }
   const maskedJ: number[] = [];
   for (let j = 0; j < n; j++) {
     if (masked(j)) { maskedJ.push(j); continue; }
@@ -281,6 +290,7 @@ export async function predictOnnx(predict: ort.InferenceSession, Xr: Float32Arra
  */
 export async function warmPredict(predict: ort.InferenceSession, Xr: Float32Array, n: number, d: number, K: number, runs = 3): Promise<void> {
   if (n === 0 || K < 2) return;
+  n = Math.min(n, PREDICT_CHUNK);
   const X = plain(Xr.subarray(0, n * d));
   for (let r = 0; r < runs; r++) {
     await predict.run({
