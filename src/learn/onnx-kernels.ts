@@ -237,7 +237,7 @@ export const PREDICT_CHUNK = 32_768;
  * the open-set gate. Same results as predictAll + the gate in learn.worker.ts up to float32 rounding.
  */
 export async function predictOnnx(predict: ort.InferenceSession, Xr: Float32Array, n: number, d: number, model: Model, gate: Gate,
-  at: (j: number) => number, masked: (j: number) => number[] | undefined, out: Predictions): Promise<void> {
+  at: (j: number) => number, masked: (j: number) => number[] | undefined, out: Predictions, chunk = PREDICT_CHUNK): Promise<void> {
   if (n === 0) return;
   const { K } = model;
   const X = plain(Xr.subarray(0, n * d));
@@ -249,8 +249,8 @@ export async function predictOnnx(predict: ort.InferenceSession, Xr: Float32Arra
     W: new ort.Tensor('float32', w, [K, d]), B: new ort.Tensor('float32', b, [K]),
     T: new ort.Tensor('float32', new Float32Array([model.temperature]), [1]), C: new ort.Tensor('float32', cent, [K, d]),
   };
-  for (let lo = 0; lo < n; lo += PREDICT_CHUNK) {
-    const m = Math.min(PREDICT_CHUNK, n - lo);
+  for (let lo = 0; lo < n; lo += chunk) {
+    const m = Math.min(chunk, n - lo);
     const res = await predict.run({ ...fixed, X: new ort.Tensor('float32', X.subarray(lo * d, (lo + m) * d), [m, d]) });
     P1.set(res.P1.data as Float32Array, lo); I.set(res.I.data as Int32Array, lo); P2.set(res.P2.data as Float32Array, lo);
     NLT.set(res.NLT.data as Float32Array, lo); SG.set(res.SG.data as Float32Array, lo); R.set(res.R.data as Float32Array, lo);

@@ -3,7 +3,7 @@ import onnxProto from 'onnx-proto';
 import { plantedGroups } from '../../src/learn/synthetic.ts';
 import { fit, predictRange, train, type Kernel } from '../../src/learn/learn.worker.ts';
 import { fitTemperature, trainLogReg, type Predictions, type TrainSet } from '../../src/learn/classifier.ts';
-import { encodeModel, gradGraph, onnxKernels, predictGraph, trainLogRegOnnx } from '../../src/learn/onnx-kernels.ts';
+import { encodeModel, gradGraph, onnxKernels, predictGraph, predictOnnx, trainLogRegOnnx } from '../../src/learn/onnx-kernels.ts';
 
 /** 4 planted groups, 3 labelled: 10 confirmed each, 40 cluster-assigned (cross-fitting needs >= 10), 3 rejections */
 function fixture() {
@@ -92,6 +92,18 @@ describe('ONNX kernels (onnxruntime) equal the JS reference kernels', () => {
     expect(gated).toBeGreaterThan(0);
     expect(js.best.filter((b, i) => b !== ox.best[i]).length).toBeLessThanOrEqual(1);
     for (const r of ts.negRows) expect(ox.best[r]).not.toBe(masked.get(r)![0]);
+  });
+
+  it('predicts the same in blocks of rows as in one run (block boundaries, rejections)', async () => {
+    const k = (await onnxKernels())!;
+    const { set, ts, masked, n, d } = fixture();
+    const f = await fit(set.data, d, 3, ts, null, true, 0.49, 'onnx');
+    const one = empty(n), blocks = empty(n);
+    await predictOnnx(k.predict, set.data, n, d, f.model, f.gate, (j) => j, (j) => masked.get(j), one, n);
+    await predictOnnx(k.predict, set.data, n, d, f.model, f.gate, (j) => j, (j) => masked.get(j), blocks, 97);
+    expect([...blocks.best]).toEqual([...one.best]);
+    expect([...blocks.prob]).toEqual([...one.prob]);
+    expect([...blocks.margin]).toEqual([...one.margin]);
   });
 
   it('keeps the JS tie rule: two equal top classes give margin 0 and the first of them', async () => {
