@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import onnxProto from 'onnx-proto';
 import { plantedGroups } from '../../src/learn/synthetic.ts';
 import { fit, predictRange, train, type Kernel } from '../../src/learn/learn.worker.ts';
@@ -44,6 +44,11 @@ describe('prediction split over row ranges (worker threads)', () => {
 });
 
 describe('ONNX kernels (onnxruntime) equal the JS reference kernels', () => {
+  // these compare the two kernels, also when the rest of the suite runs with SIFT_LEARN_KERNEL=js
+  let saved: string | undefined;
+  beforeAll(() => { saved = process.env.SIFT_LEARN_KERNEL; delete process.env.SIFT_LEARN_KERNEL; });
+  afterAll(() => { if (saved !== undefined) process.env.SIFT_LEARN_KERNEL = saved; });
+
   it('writes graphs that decode as ONNX with the intended ops', () => {
     const m = onnxProto.onnx.ModelProto.decode(encodeModel(predictGraph()));
     expect(Number(m.opsetImport![0].version)).toBe(13);
