@@ -14,7 +14,7 @@ import { journaled, undo as undoJournal, redo as redoJournal, journal as listJou
 import type { ClusterOut } from './cluster.ts';
 import type { Model } from './classifier.ts';
 import type { FeaturesOut, LearnTask, RetrainOut, TrainOut } from './learn.worker.ts';
-import { LP_K, LP_MAX_PHOTOS, type KnnGraph, type Propagated } from './propagate.ts';
+import { LP_K, LP_MAX_PHOTOS, type CrossFitted, type KnnGraph } from './propagate.ts';
 import type { PropagateTask } from './propagate.worker.ts';
 
 export const SUGGEST_THRESHOLD = 0.5;
@@ -646,7 +646,11 @@ export class LearnService {
     // size on its first retrain: warm every thread now, in the background, after a cold train or when a thread is new
     if (r.predicted) this.warmThreads(f, !warmOk, n, classes.length);
     this.lastFitMs = fitted.ms; this.lastPredictMs = predictMs; this.lastTrainWallMs = performance.now() - t0;
-    if (classes.length > 1) await this.propagateInto(f, classes, { rows: Int32Array.from(pos), y: Int32Array.from(y), weight: Float32Array.from(pw) }, masked, t.predictions);
+    if (classes.length > 1) {
+      // the regression's answer stands if the propagation fails (a worker error, or the engine closing)
+      try { await this.propagateInto(f, classes, { rows: Int32Array.from(pos), y: Int32Array.from(y), weight: Float32Array.from(pw) }, masked, t.predictions); }
+      catch (e) { if (!this.closed) process.emitWarning(`label propagation failed, the logistic regression answers: ${(e as Error)?.message ?? e}`); }
+    }
     if (classes.length === 1) {
       // one label: no alternative class to compare with; the model cannot tell 'not this label', so be honest
       t.predictions.prob.fill(0); t.predictions.margin.fill(0); t.predictions.best.fill(-1);
@@ -672,7 +676,7 @@ export class LearnService {
   // ---------- label propagation (libraries up to LP_MAX_PHOTOS) ----------
 
   private graph: { key: string; p: Promise<KnnGraph> } | null = null;
-  private lpWarm: { key: string; F: Float32Array } | null = null;
+  private lpWarm: { key: string; F: [Float32Array, Float32Array] } | null = null;
   /** last propagation time in ms (diagnostics, bench), graph build excluded */
   lastPropagateMs = 0;
   /** libraries above this many photos keep the logistic regression alone (the exact graph is O(n²)) */
@@ -713,8 +717,12 @@ export class LearnService {
     const g = await this.knn(f);
     const t0 = performance.now();
     const key = `${f.key}|${classes.join(',')}`;
-    const r = await this.runLp<Propagated>({
-      kind: 'propagate', nb: g.nb.buffer as SharedArrayBuffer, w: g.w.buffer as SharedArrayBuffer, n, k: g.k, K: classes.length, seeds,
+    // cluster-assigned seeds (weight < 1) in two folds, so that none answers for itself (propagateCrossFitted)
+    const fold = new Int8Array(seeds.rows.length).fill(-1);
+    let j = 0;
+    for (let s = 0; s < seeds.rows.length; s++) if (seeds.weight[s] < 1) fold[s] = (j++) % 2;
+    const r = await this.runLp<CrossFitted>({
+      kind: 'propagate', nb: g.nb.buffer as SharedArrayBuffer, w: g.w.buffer as SharedArrayBuffer, n, k: g.k, K: classes.length, seeds, fold,
       warm: this.lpWarm?.key === key ? this.lpWarm.F : null, masked: [...masked],
     });
     this.lpWarm = { key, F: r.F };

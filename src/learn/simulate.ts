@@ -109,7 +109,14 @@ export async function simulateUser(client: LearnClient, truth: Map<number, strin
         if (sel.length === 0) continue;
         const exists = labelNames.has(norm(t));
         if (exists && opts.splitIntoExisting === false) continue;
-        cands.push({ kind: 'split', cost: exists ? 2 : 1, gain: sel.length, detail: `${sel.length} photo(s) of c${c.id} into ${exists ? 'a new cluster, named' : 'new label'} ${t}`, run: () => client.call('learn.split', { photos: sel, name: t }) });
+        cands.push({
+          kind: 'split', cost: exists ? 2 : 1, gain: sel.length, detail: `${sel.length} photo(s) of c${c.id} into ${exists ? 'a new cluster, named' : 'new label'} ${t}`,
+          // exactly the two UI actions: split off into a new cluster, then name it (its photos get the label as
+          // cluster-assigned, like any named cluster)
+          run: exists
+            ? async () => { const r = await client.call('learn.split', { photos: sel }); await client.call('learn.label', { name: t, clusters: [r.clusterId!], photos: [] }); }
+            : () => client.call('learn.split', { photos: sel, name: t }),
+        });
       }
     }
     // one page of suggestions per label

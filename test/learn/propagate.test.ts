@@ -114,3 +114,26 @@ describe('label propagation in the engine', () => {
     expect(off.rejected?.label).not.toBe('G0');
   });
 });
+
+describe('cross-fitted propagation', () => {
+  it('a photo assigned to the wrong label does not vote for itself, even with a single right seed nearby', async () => {
+    const { propagateCrossFitted } = await import('../../src/learn/propagate.ts');
+    const set = plantedGroups({ dim: 32, groups: 2, perGroup: 100, spread: 1, seed: 21 });
+    const g = knnGraph(set.data, set.n, 32);
+    const rowsOf = (c: number) => [...set.truth.keys()].filter((i) => set.truth[i] === c);
+    const a = rowsOf(0), b = rowsOf(1);
+    // one confirmed seed per group, and one group-A photo assigned (weight 0.5) to B with its cluster
+    const wrong = a[50];
+    const seeds = { rows: Int32Array.from([a[0], b[0], wrong]), y: Int32Array.from([set.truth[a[0]], set.truth[b[0]], set.truth[b[0]]]), weight: Float32Array.from([1, 1, 0.5]) };
+    const plain = propagate(g, 2, seeds);
+    const fitted = propagateCrossFitted(g, 2, seeds, Int8Array.from([-1, -1, 0]));
+    expect(fitted.best[wrong]).toBe(set.truth[wrong]);
+    expect(fitted.prob[wrong]).toBeGreaterThan(0.9);
+    // the plain read (S F) keeps an echo of the photo's own label: it is less sure, or wrong
+    expect(plain.best[wrong] !== set.truth[wrong] || plain.prob[wrong] < fitted.prob[wrong]).toBe(true);
+    // every other photo: both folds together
+    let right = 0;
+    for (let i = 0; i < set.n; i++) if (fitted.best[i] === set.truth[i]) right++;
+    expect(right / set.n).toBeGreaterThan(0.9);
+  });
+});
