@@ -47,6 +47,7 @@ export const registerExport: RegisterCommands = (program, ctx) => {
   const printRun = (r: ExportRunSummary) => {
     ctx.out(`Export #${r.exportId} ${r.state}: ${r.created} created, ${r.moved} moved, ${r.identical} identical skipped, ${r.renamed} renamed, ${r.failedTotal} failed, ${mb(r.bytesWritten)} written in ${r.seconds.toFixed(1)} s`);
     for (const f of r.failed.slice(0, 20)) ctx.out(`  failed: ${f.src ?? ''} -> ${f.dst ?? ''}: ${f.error}`);
+    for (const w of r.warnings ?? []) ctx.out(`  warning: ${w}`);
     if (r.error) ctx.out(`  stopped: ${r.error}`);
     if (r.pending) ctx.out(`  ${r.pending} file(s) not done yet: \`sift export --resume ${r.exportId}\` continues, \`sift export --undo ${r.exportId}\` reverts`);
     else if (r.failedTotal) ctx.out(`  \`sift export --resume ${r.exportId}\` retries the failed file(s), \`sift export --undo ${r.exportId}\` reverts`);

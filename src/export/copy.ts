@@ -25,7 +25,13 @@ export interface WorkerFault {
   code?: string;
 }
 
-export interface CopyTask { jobs: CopyJob[]; faults?: WorkerFault[] }
+export interface CopyTask {
+  jobs: CopyJob[];
+  faults?: WorkerFault[];
+  /** one Int32 per job, written by the worker: 0 = not reached, 1 = copying (a file at the target is the worker's),
+   *  2 = finished after creating the target, 3 = the copy failed and created nothing (see copy.worker.mjs) */
+  progress?: SharedArrayBuffer;
+}
 
 export function resultError(r: { error: { code?: string; message: string } }): Error {
   return Object.assign(new Error(r.error.message), r.error.code ? { code: r.error.code } : {});
@@ -93,14 +99,21 @@ export class CopyWorkers {
     const per = Math.max(1, Math.min(this.opts.maxPerTask ?? 32, Math.ceil(q.length / (this.threads * 2))));
     for (let i = 0; i < q.length; i += per) {
       const chunk = q.slice(i, i + per);
-      const task: CopyTask = { jobs: chunk.map((c) => c.job), faults: this.opts.faults };
+      const progress = new SharedArrayBuffer(4 * chunk.length);
+      const task: CopyTask = { jobs: chunk.map((c) => c.job), faults: this.opts.faults, progress };
       this.inFlight++;
       (pool.run(task) as Promise<CopyResult[]>).finally(() => this.taskEnded()).then((results) => {
         chunk.forEach((c, k) => { const r = results[k]; if ('hash' in r) c.resolve(r.hash); else c.reject(resultError(r)); });
       }, (e: unknown) => {
-        // the task failed as a whole (the thread died, or the pool was closed): each file's state is unknown
-        const err = Object.assign(new Error(`the copy worker stopped: ${(e as Error)?.message ?? String(e)}`, { cause: e }), { workerLost: true });
-        for (const c of chunk) c.reject(err);
+        // the task failed as a whole (the thread died, or the pool was closed): the shared progress says which
+        // targets this worker created (createdByUs: their state on disk is repaired by the engine); the others were
+        // never created by it: whatever is at their target belongs to someone else and must not be touched
+        const flags = new Int32Array(progress);
+        chunk.forEach((c, k) => {
+          const f = Atomics.load(flags, k);
+          const createdByUs = f === 1 || f === 2;
+          c.reject(Object.assign(new Error(`the copy worker stopped: ${(e as Error)?.message ?? String(e)}`, { cause: e }), { workerLost: true, createdByUs }));
+        });
       });
     }
   }

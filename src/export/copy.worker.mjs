@@ -62,13 +62,14 @@ function readBack(file) {
  * read back and hashed: it must equal the expected hash (the index's), or the source as it is now (changed since it
  * was indexed). Any failure after the copy was created removes it.
  */
-export function copyVerifySync(job, faults = []) {
+export function copyVerifySync(job, faults = [], mark = () => {}) {
   const hit = (at) => faults.find((f) => f.at === at && (job.src.includes(f.match) || job.dst.includes(f.match))) ?? null;
+  mark(1);   // copying: from here, a file at job.dst is ours (the copy is exclusive), until the copy fails
   try {
     const f = hit('copy');
     if (f) throw injected(f.code ?? 'EIO', `copyFile '${job.dst}'`);
     fs.copyFileSync(job.src, job.dst, fs.constants.COPYFILE_EXCL);
-  } catch (e) { return { error: errInfo(e) }; }
+  } catch (e) { mark(3); return { error: errInfo(e) }; }   // nothing created (e.g. EEXIST: another file is there)
   if (hit('crash')) throw new Error(`injected fault: the worker stopped after copying ${job.dst}`);
   try {
     if (hit('corrupt')) fs.appendFileSync(job.dst, 'x');
@@ -85,7 +86,17 @@ export function copyVerifySync(job, faults = []) {
   }
 }
 
-/** The task: { jobs: CopyJob[], faults?: WorkerFault[] } -> CopyResult[] (same order). */
+/**
+ * The task: { jobs: CopyJob[], faults?: WorkerFault[], progress?: SharedArrayBuffer } -> CopyResult[] (same order).
+ * progress (one Int32 per job, shared with the engine) says what happened to each job even if the task dies midway:
+ * 0 = not reached, 1 = its exclusive copy started (a file at the target is ours), 2 = finished after creating the
+ * target, 3 = its copy failed: nothing was created (e.g. EEXIST, another file is there).
+ */
 export default function run(task) {
-  return task.jobs.map((job) => copyVerifySync(job, task.faults));
+  const flags = task.progress ? new Int32Array(task.progress) : null;
+  return task.jobs.map((job, k) => {
+    const r = copyVerifySync(job, task.faults, (v) => { if (flags) Atomics.store(flags, k, v); });
+    if (flags && Atomics.load(flags, k) === 1) Atomics.store(flags, k, 2);
+    return r;
+  });
 }

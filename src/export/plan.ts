@@ -7,6 +7,7 @@ import { renderTemplate, sanitizeSegment, templateError, foldKey } from './names
 import { hashBuffer, hashFile, nodeFs, type ExportFs } from './fsops.ts';
 import { Listing, resolveUnit, type Op, type Want } from './resolve.ts';
 import { buildXmp } from './xmp.ts';
+import { markedFolder, markerUnsafeReason, moveIntoMarkedMessage, unmarkedWarning } from './marker.ts';
 
 export type ExportMode = 'copy' | 'hardlink' | 'symlink' | 'move';
 
@@ -268,6 +269,17 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
   if (opts.mode === 'move' && photos.length && items.some((i) => i.op === 'move')) {
     const srcDev = (await xfs.lstat(items.find((i) => i.op === 'move')!.src!))?.dev;
     if (srcDev !== undefined && srcDev !== destDev.dev) warnings.push('moving across file systems: each file is copied, synced, verified, then its source deleted');
+  }
+  if (opts.mode === 'move') {
+    // a move must not put library photos under a folder holding a .sift-export marker: the scan skips it
+    const cache = new Map<string, string | null>();
+    for (const d of new Set([dest, ...items.filter((i) => i.op === 'move').map((i) => i.dir)])) {
+      const marked = await markedFolder(xfs, d, cache);
+      if (marked) throw new PlanError(moveIntoMarkedMessage(d, marked));
+    }
+  } else if (items.some((i) => i.state === 'pending')) {
+    const why = markerUnsafeReason(db, dest);
+    if (why) warnings.push(unmarkedWarning(why));
   }
   if (destDev.free !== null && bytesToWrite > destDev.free) warnings.push(`not enough free space: ${bytesToWrite} bytes to write, ${destDev.free} free at ${dest}`);
 

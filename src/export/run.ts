@@ -7,10 +7,11 @@
 // After a kill, 'started' items are repaired from what is on disk (recoverItem), so resume and undo are exact.
 import path from 'node:path';
 import type { DB } from '../store/db.ts';
-import { describeFsError, errCode, hashFile, sameHash, type ExportFs } from './fsops.ts';
+import { describeFsError, errCode, hashFile, nodeFs, sameHash, type ExportFs } from './fsops.ts';
 import { exportFs } from './copy.ts';
 import { EXPORT_MARKER } from '../library/crawl.ts';
 import { Listing, resolveUnit, isIdentical, type Op, type Want } from './resolve.ts';
+import { markedFolder, markerUnsafeReason, moveIntoMarkedMessage, unmarkedWarning } from './marker.ts';
 
 export interface ItemRow {
   id: number; export_id: number; grp: number; unit: number; seq: number; photo_id: number | null;
@@ -288,7 +289,7 @@ async function recoverItem(xfs: ExportFs, j: Journal, it: ItemRow): Promise<void
   j.state(it, 'failed', { error: `${dst} was taken by another file during the export` });
 }
 
-function summarize(db: DB, exportId: number, t0: number, error: string | null): RunSummary {
+function summarize(db: DB, exportId: number, t0: number, error: string | null, warnings: string[] = []): RunSummary {
   const row = getExport(db, exportId);
   const rows = db.prepare(`SELECT state, result, op, COUNT(*) n, SUM(size) bytes FROM export_items WHERE export_id = ? GROUP BY state, result, op`).all(exportId) as { state: string; result: string | null; op: string; n: number; bytes: number }[];
   let created = 0, moved = 0, identical = 0, pending = 0, bytes = 0;
@@ -301,7 +302,7 @@ function summarize(db: DB, exportId: number, t0: number, error: string | null): 
   const renamed = (db.prepare(`SELECT COUNT(*) n FROM export_items WHERE export_id = ? AND kind = 'photo' AND state = 'done' AND result = 'renamed'`).get(exportId) as { n: number }).n;
   const failedRows = db.prepare(`SELECT src, dst, error FROM export_items WHERE export_id = ? AND state = 'failed' ORDER BY seq LIMIT 1000`).all(exportId) as { src: string | null; dst: string | null; error: string }[];
   const failedTotal = (db.prepare(`SELECT COUNT(*) n FROM export_items WHERE export_id = ? AND state = 'failed'`).get(exportId) as { n: number }).n;
-  return { exportId, state: effectiveState(db, row), created, moved, identical, renamed, failed: failedRows, failedTotal, pending, bytesWritten: bytes, error, seconds: (performance.now() - t0) / 1000 };
+  return { exportId, state: effectiveState(db, row), created, moved, identical, renamed, failed: failedRows, failedTotal, pending, bytesWritten: bytes, error, warnings, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Runs (or resumes) an export from its journal. */
@@ -317,6 +318,17 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
   if (st === 'done' && !(db.prepare(`SELECT 1 FROM export_items WHERE export_id = ? AND state IN ('pending','started','failed') LIMIT 1`).get(exportId))) {
     return summarize(db, exportId, t0, null);
   }
+  if (row.mode === 'move') {
+    // checked again at every run: a marker may have been written since the plan (by a copy export)
+    const cache = new Map<string, string | null>();
+    const dirs = (db.prepare(`SELECT DISTINCT dir FROM export_items WHERE export_id = ? AND op = 'move' AND state IN ('pending','started','failed')`).all(exportId) as { dir: string }[]).map((r) => r.dir);
+    for (const d of new Set([row.dest, ...dirs])) {
+      // (a read-only check on the real disk, before the run starts: not through the injected primitives)
+      const marked = await markedFolder(nodeFs, d, cache);
+      if (marked) throw new ExportError(moveIntoMarkedMessage(d, marked));
+    }
+  }
+  const warnings: string[] = [];
   const j = new Journal(db);
   activeSet(db).add(exportId);
   db.prepare(`UPDATE exports SET state = 'running', pid = ?, error = NULL WHERE id = ?`).run(process.pid, exportId);
@@ -348,7 +360,12 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
     const knownDirs = new Set<string>();
     // not for a move: the moved photos are the library itself, and a marked folder inside a library root would
     // not be scanned (they would turn up missing)
-    if (todo.length && row.mode !== 'move') fatal = await writeMarker(xfs, j, row, knownDirs);
+    // nor where it would hide indexed photos (the destination is, or holds, a library root or indexed photos)
+    if (todo.length && row.mode !== 'move') {
+      const why = markerUnsafeReason(db, row.dest);
+      if (why) warnings.push(unmarkedWarning(why));
+      else fatal = await writeMarker(xfs, j, row, knownDirs);
+    }
     let done = 0, failedCount = 0;
     const total = todo.length;
     env.progress?.({ phase: 'export', done: 0, total }, true);
@@ -365,7 +382,16 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
      * Resolves the targets of a placement's pending items and queues their 'started' journal writes in
      * `intents` (committed together, before any of them is created).
      */
-    const prepareUnit = async (u: ItemRow[], intents: (() => void)[], reread: boolean) => {
+    // one at a time: with two batches in flight, an EEXIST retry of batch k resolves names while batch k+1 is being
+    // resolved, and both await between listing.slot() and listing.reserve(); unserialised, both could pick the
+    // same free name (the loser would fail spuriously: sidecars and written XMPs are not retried on EEXIST)
+    let resolving: Promise<unknown> = Promise.resolve();
+    const prepareUnit = (u: ItemRow[], intents: (() => void)[], reread: boolean): Promise<void> => {
+      const p = resolving.then(() => prepareUnitNow(u, intents, reread));
+      resolving = p.catch(() => undefined);
+      return p;
+    };
+    const prepareUnitNow = async (u: ItemRow[], intents: (() => void)[], reread: boolean) => {
       const photo = u.find((i) => i.kind === 'photo')!;
       const dir = photo.dir;
       const pend = u.filter((i) => i.state === 'pending');
@@ -434,9 +460,12 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
         return 'ok';
       } catch (e) {
         if (errCode(e) === 'EEXIST' && it.kind === 'photo') return 'retry';
-        if ((e as { workerLost?: boolean }).workerLost) {
-          // the copy worker stopped mid-task: what it did to this file is unknown, so it is repaired from what is on
-          // disk, as after a kill (a verified copy counts as done, a partial one is removed)
+        const lost = e as { workerLost?: boolean; createdByUs?: boolean };
+        if (lost.workerLost && lost.createdByUs !== false) {
+          // the copy worker stopped mid-task after creating this file: what it did to it is unknown, so it is
+          // repaired from what is on disk, as after a kill (a verified copy counts as done, a partial one is removed).
+          // A file the worker never created (not reached, or its exclusive copy failed: EEXIST because another file
+          // appeared there) is never repaired: it may be someone else's; the item fails and is retried on resume.
           try { await recoverItem(xfs, j, it); } catch { /* left 'started': the next resume or undo repairs it */ }
           if (it.state === 'done') { listing.noteCreated(it.dir, path.basename(dst)); return 'ok'; }
           if (it.state !== 'pending') return 'ok';
@@ -514,7 +543,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
   } finally {
     activeSet(db).delete(exportId);
   }
-  return summarize(db, exportId, t0, fatal);
+  return summarize(db, exportId, t0, fatal, warnings);
 }
 
 /**

@@ -68,6 +68,8 @@ export interface ExportRunSummary {
   bytesWritten: number;
   /** the error that stopped the export (disk full, read-only), if any */
   error: string | null;
+  /** e.g. the destination was not marked with .sift-export because it holds library photos */
+  warnings: string[];
   seconds: number;
 }
 
