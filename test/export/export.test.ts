@@ -8,6 +8,7 @@ import { sanitizeSegment, renderTemplate, templateError } from '../../src/export
 import { Engine } from '../../src/api/engine.ts';
 import { CopyWorkers, workerFs, type WorkerFault } from '../../src/export/copy.ts';
 import { assertNothingLost, faultyFs, hash, listFiles, MARKED, makeLib, marker, mountTmpfs, newDb, remount, snapshot, tmp } from './helpers.ts';
+import type { ExportFs } from '../../src/export/fsops.ts';
 
 const opts = (to: string, o: Partial<ExportOptions> = {}): ExportOptions =>
   ({ to, mode: 'copy', template: '{label}', unlabeled: 'folder', unsortedName: 'Unsorted', keywords: false, ...o });
@@ -366,6 +367,47 @@ describe('copy worker stopping mid-task', () => {
       expect(res).toMatchObject({ state: 'done', created: 6, failedTotal: 0 });
       await undoExport({ db }, plan.exportId);
       expect(snapshot(src, dest)).toEqual(before);
+    } finally { await w.close(); }
+    db.close();
+  });
+});
+
+describe('copy worker stopping mid-task: files it did not create (review L2, issue #5)', () => {
+  it('a file another program put at a target of the lost task is never adopted nor removed', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, Array.from({ length: 6 }, (_, i) => ({ rel: `p${i}.jpg`, labels: ['L'] })));
+    // one thread, 3 files per task: [p0, p1, p2] and [p3, p4, p5]; each task dies right after p2 / p5 was copied
+    const w = new CopyWorkers({ threads: 1, faults: [{ at: 'crash', match: 'p2.jpg' }, { at: 'crash', match: 'p5.jpg' }] });
+    const base = workerFs(w);
+    // after the targets were resolved and journaled, foreign files appear at p1's target (identical content: the
+    // old code counted it as our copy, so undo would have deleted it) and at p4's (empty: a "prefix" the old code
+    // removed as our partial copy); the worker's exclusive copy of p1 and p4 fails with EEXIST
+    const foreign = new Map<string, string>();
+    const xfs: ExportFs = {
+      ...base,
+      copyVerified: (s, d, h) => {
+        if (d.endsWith('p1.jpg')) { fs.copyFileSync(s, d); foreign.set(d, hash(fs.readFileSync(d))); }
+        if (d.endsWith('p4.jpg')) { fs.writeFileSync(d, ''); foreign.set(d, hash(Buffer.alloc(0))); }
+        return base.copyVerified!(s, d, h);
+      },
+    };
+    try {
+      const plan = await planExport(db, opts(dest));
+      const before = snapshot(src);
+      const sum = await runExport({ db, fs: xfs }, plan.exportId);
+      expect(sum.state).toBe('done');
+      expect(sum.created).toBe(4);                                           // p0, p3 (answered) + p2, p5 (ours, checked from disk)
+      expect(sum.failed.map((f) => path.basename(f.src ?? ''))).toEqual(['p1.jpg', 'p4.jpg']);
+      expect(sum.failed[0].error).toMatch(/the copy worker stopped/);
+      expect(foreign.size).toBe(2);
+      for (const [p, h] of foreign) expect(hash(fs.readFileSync(p)), p).toBe(h);   // both still there, untouched
+      const rows = db.prepare(`SELECT dst, state FROM export_items WHERE export_id = ? ORDER BY seq`).all(plan.exportId) as { dst: string; state: string }[];
+      expect(rows.filter((r) => foreign.has(r.dst)).map((r) => r.state)).toEqual(['failed', 'failed']);
+      // undo removes what the export created, never the foreign files
+      await undoExport({ db }, plan.exportId);
+      expect([...snapshot(dest).keys()].sort()).toEqual([...foreign.keys()].sort());
+      expect(snapshot(src)).toEqual(before);
     } finally { await w.close(); }
     db.close();
   });
