@@ -46,7 +46,7 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stderr.write(`sift: ${(err as Error)?.stack ?? err}\n`);
     return EXIT_USAGE;
   } finally {
-    engine?.close();
+    await engine?.close();
   }
   return code;
 }

@@ -308,7 +308,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      engine.close();
+      await engine.close();
     },
   };
 }

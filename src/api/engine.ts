@@ -75,13 +75,24 @@ export class Engine implements SiftClient {
     return () => this.events.off('event', listener);
   }
 
-  /** Cancels running jobs, runs the parts' close hooks (worker pools), then closes the database. */
+  /**
+   * Cancels running jobs, runs the parts' close hooks (they let running worker tasks finish, then stop the
+   * pools), then closes the database: after the hooks, so that a task finishing meanwhile still finds it open
+   * (at most 10 s; a hook that hangs does not keep the database open).
+   */
   close(): Promise<void> {
+    if (this.closing) return this.closing;
     for (const j of this.ctx.jobs.list()) this.ctx.jobs.cancel(j.jobId);
     const pending = this.closers.splice(0).map((fn) => {
       try { return Promise.resolve(fn()).catch(() => {}); } catch { return Promise.resolve(); }
     });
-    this.ctx.db.close();
-    return Promise.all(pending).then(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, 10_000); timer.unref(); });
+    this.closing = Promise.race([Promise.all(pending), limit]).then(() => {
+      clearTimeout(timer);
+      if (this.ctx.db.open) this.ctx.db.close();
+    });
+    return this.closing;
   }
+  private closing: Promise<void> | null = null;
 }
