@@ -9,7 +9,8 @@
 //     whether a row names it is checked again right before removing it;
 //   - two databases in one folder share one cache (`sift-data/` next to the database): each database that
 //     indexes into a cache is listed in its `.databases` file, and unused thumbnails are removed only while
-//     one existing database uses the cache (the others' rows are not visible from here).
+//     one existing database uses the cache (the others' rows are not visible from here); any other SQLite
+//     file beside the database counts as a user too, listed or not.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DB } from '../store/db.ts';
@@ -28,12 +29,38 @@ export function registerCacheUser(thumbsDir: string, dbPath: string): void {
   try { fs.appendFileSync(file, me + '\n'); } catch { /* a read-only cache: nothing will be removed anyway */ }
 }
 
-/** Other existing databases that index into this cache (their rows are not visible from this one). */
+/**
+ * Other existing databases that may use this cache (their rows are not visible from here): the ones listed in
+ * `.databases`, and any other SQLite file beside this database (the cache is `sift-data/` next to it, so a
+ * database there that has not indexed since `.databases` existed shares it too).
+ */
 export function otherCacheUsers(thumbsDir: string, dbPath: string): string[] {
   const me = dbPath === ':memory:' ? dbPath : path.resolve(dbPath);
-  let users: string[];
-  try { users = fs.readFileSync(path.join(thumbsDir, USERS), 'utf8').split('\n').filter(Boolean); } catch { return []; }
-  return [...new Set(users)].filter((u) => u !== me && u !== ':memory:' && fs.existsSync(u));
+  let users: string[] = [];
+  try { users = fs.readFileSync(path.join(thumbsDir, USERS), 'utf8').split('\n').filter(Boolean); } catch { /* none listed */ }
+  const out = new Set(users.filter((u) => u !== me && u !== ':memory:' && fs.existsSync(u)));
+  if (me !== ':memory:') for (const f of siblingDatabases(path.dirname(me))) if (f !== me) out.add(f);
+  return [...out];
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** SQLite database files in a folder (by their 16-byte header; -wal/-shm/-journal files are not databases). */
+function siblingDatabases(dir: string): string[] {
+  let names: string[];
+  try { names = fs.readdirSync(dir); } catch { return []; }
+  const out: string[] = [];
+  const head = Buffer.alloc(16);
+  for (const n of names) {
+    if (/-(wal|shm|journal)$/.test(n)) continue;
+    const f = path.join(dir, n);
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(f, 'r');
+      if (fs.fstatSync(fd).isFile() && fs.readSync(fd, head, 0, 16, 0) === 16 && head.equals(SQLITE_MAGIC)) out.push(f);
+    } catch { /* unreadable, or not a file */ } finally { if (fd !== undefined) fs.closeSync(fd); }
+  }
+  return out;
 }
 
 export interface GcOptions {

@@ -296,6 +296,30 @@ describe('thumbnail garbage collection', () => {
     expect(Date.now() - fs.statSync(t).mtimeMs).toBeLessThan(60_000);
   });
 
+  it('keeps unused thumbnails while another SQLite database sits beside this one (never registered: it may share the cache)', async () => {
+    const { engine, lib, dir } = setup();
+    await makeJpeg(path.join(lib, 'a.jpg'), { color: 'blue', seed: 23 });
+    await engine.call('library.index', { roots: [lib], stages: false });
+    const t = (await engine.call('library.photos', {}))[0].thumbnail!;
+    // a database of an older Sift beside ours: it never indexed into the cache since .databases exists
+    const older = new Database(path.join(dir, 'db', 'older.db'));
+    older.exec('CREATE TABLE photos (id INTEGER PRIMARY KEY)');
+    older.close();
+    const other = tmpDir();
+    await makeJpeg(path.join(other, 'z.jpg'), { color: 'green', seed: 24 });
+    await engine.call('library.removeRoot', { path: lib });
+    fs.utimesSync(t, hourAgo(), hourAgo());
+    await engine.call('library.addRoot', { path: other });
+    await engine.call('library.index', { stages: false });
+    expect(fs.existsSync(t)).toBe(true);
+    // without it, the same thumbnail goes at the next complete scan
+    fs.rmSync(path.join(dir, 'db', 'older.db'));
+    await makeJpeg(path.join(other, 'y.jpg'), { color: 'red', seed: 25 });
+    await engine.call('library.index', { stages: false });
+    expect(fs.existsSync(t)).toBe(false);
+    fs.rmSync(other, { recursive: true, force: true });
+  });
+
   it('keeps unused thumbnails while another database shares the cache', async () => {
     const { engine, lib, dir } = setup();
     await makeJpeg(path.join(lib, 'a.jpg'), { color: 'blue', seed: 20 });
