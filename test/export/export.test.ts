@@ -8,7 +8,7 @@ import { sanitizeSegment, renderTemplate, templateError } from '../../src/export
 import { Engine } from '../../src/api/engine.ts';
 import { CopyWorkers, workerFs, type WorkerFault } from '../../src/export/copy.ts';
 import { assertNothingLost, faultyFs, hash, listFiles, MARKED, makeLib, marker, mountTmpfs, newDb, remount, snapshot, tmp } from './helpers.ts';
-import type { ExportFs } from '../../src/export/fsops.ts';
+import { nodeFs, type ExportFs } from '../../src/export/fsops.ts';
 
 const opts = (to: string, o: Partial<ExportOptions> = {}): ExportOptions =>
   ({ to, mode: 'copy', template: '{label}', unlabeled: 'folder', unsortedName: 'Unsorted', keywords: false, ...o });
@@ -409,6 +409,52 @@ describe('copy worker stopping mid-task: files it did not create (review L2, iss
       expect([...snapshot(dest).keys()].sort()).toEqual([...foreign.keys()].sort());
       expect(snapshot(src)).toEqual(before);
     } finally { await w.close(); }
+    db.close();
+  });
+});
+
+describe('two batches in flight: name resolution is serialised (review L1, issue #5)', () => {
+  it('an EEXIST retry of one batch and the resolution of the next never pick the same free name', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, [{ rel: 'a/x.jpg', labels: ['L'] }, { rel: 'b/x.jpeg', labels: ['L'] }]);
+    fs.writeFileSync(path.join(src, 'a', 'x.xmp'), 'sidecar of a');
+    fs.writeFileSync(path.join(src, 'b', 'x.xmp'), 'sidecar of b');
+    // plan: unit B (a/x.jpg) -> L/x.jpg, x.xmp, x.jpg.xmp; unit A (b/x.jpeg) -> L/x (1).jpeg, x (1).xmp, x (1).jpeg.xmp
+    const plan = await planExport(db, opts(dest, { keywords: true }));
+    const L = path.join(dest, 'L');
+    const dsts = (db.prepare(`SELECT dst FROM export_items WHERE export_id = ? ORDER BY seq`).all(plan.exportId) as { dst: string }[]).map((r) => path.basename(r.dst));
+    expect(dsts).toEqual(['x.jpg', 'x.xmp', 'x.jpg.xmp', 'x (1).jpeg', 'x (1).xmp', 'x (1).jpeg.xmp']);
+    // after the plan: identical files at A's photo name and at B's keyword name for n = 1 (their checks are slowed
+    // below), so that each unit is inside a slow slot check while the other one checks "x (1).xmp"
+    fs.mkdirSync(L, { recursive: true });
+    fs.copyFileSync(path.join(src, 'b', 'x.jpeg'), path.join(L, 'x (1).jpeg'));
+    const xmp = (db.prepare(`SELECT content FROM export_items WHERE export_id = ? AND kind = 'keywords' LIMIT 1`).get(plan.exportId) as { content: string }).content;
+    fs.writeFileSync(path.join(L, 'x (1).jpg.xmp'), xmp);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let foreign = false;
+    const xfs: ExportFs = {
+      ...nodeFs,
+      // B's photo target is taken by another file right when it is copied (after a while): B retries on EEXIST,
+      // while A (the next batch) is being resolved
+      copyFileExcl: async (s, d) => {
+        if (!foreign && d === path.join(L, 'x.jpg')) { foreign = true; fs.writeFileSync(d, 'someone else'); await sleep(20); }
+        return nodeFs.copyFileExcl(s, d);
+      },
+      lstat: async (f) => {
+        if (f === path.join(L, 'x (1).jpeg')) await sleep(200);             // A: released its names, checks slowly
+        if (f === path.join(L, 'x (1).jpg.xmp')) await sleep(400);          // B: checked "x (1).xmp", not reserved yet
+        return nodeFs.lstat(f);
+      },
+    };
+    delete (xfs as { lstatMany?: unknown }).lstatMany;
+    const sum = await runExport({ db, fs: xfs, batchSize: 1 }, plan.exportId);
+    expect(foreign).toBe(true);
+    expect(sum.failed, JSON.stringify(sum.failed)).toEqual([]);
+    expect(sum.state).toBe('done');
+    const rows = db.prepare(`SELECT dst, state FROM export_items WHERE export_id = ? ORDER BY seq`).all(plan.exportId) as { dst: string; state: string }[];
+    expect(new Set(rows.map((r) => r.dst)).size).toBe(rows.length);        // no two items share a target
+    expect(fs.readFileSync(path.join(L, 'x.jpg'), 'utf8')).toBe('someone else');
     db.close();
   });
 });
