@@ -30,9 +30,25 @@ export function markerUnsafeReason(db: DB, dest: string): string | null {
   return null;
 }
 
+/**
+ * markerUnsafeReason, plus what the index does not know yet: a destination inside a library root that already
+ * holds files (not scanned yet, e.g. new photos) and no marker is not marked either, as the marker would hide them.
+ */
+export async function markerUnsafeReasonOnDisk(xfs: ExportFs, db: DB, dest: string): Promise<string | null> {
+  const why = markerUnsafeReason(db, dest);
+  if (why) return why;
+  const d = path.resolve(dest);
+  const root = (db.prepare(`SELECT path FROM roots`).all() as { path: string }[]).find((r) => d.startsWith(inside(r.path).prefix));
+  if (!root) return null;
+  if (await xfs.lstat(path.join(d, EXPORT_MARKER)).catch(() => null)) return null;   // already marked: kept as is
+  const names = await xfs.readdir(d).catch(() => [] as string[]);
+  if (!names.length) return null;
+  return `the destination ${d} is inside the library root ${root.path} and already holds files (e.g. ${names[0]}) that are not from a Sift export`;
+}
+
 /** The plan warning / run summary line when the destination is not marked. */
 export function unmarkedWarning(reason: string): string {
-  return `no ${EXPORT_MARKER} marker is written: ${reason}, and a marker would hide those photos from the library scan. ` +
+  return `no ${EXPORT_MARKER} marker is written: ${reason}, and a marker would hide them from the library scan. ` +
     `The exported files there will be indexed as duplicates on the next scan: export outside the library folders to avoid that`;
 }
 

@@ -7,7 +7,7 @@ import { renderTemplate, sanitizeSegment, templateError, foldKey } from './names
 import { hashBuffer, hashFile, nodeFs, type ExportFs } from './fsops.ts';
 import { Listing, resolveUnit, type Op, type Want } from './resolve.ts';
 import { buildXmp } from './xmp.ts';
-import { markedFolder, markerUnsafeReason, moveIntoMarkedMessage, unmarkedWarning } from './marker.ts';
+import { markedFolder, markerUnsafeReasonOnDisk, moveIntoMarkedMessage, unmarkedWarning } from './marker.ts';
 
 export type ExportMode = 'copy' | 'hardlink' | 'symlink' | 'move';
 
@@ -278,7 +278,7 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
       if (marked) throw new PlanError(moveIntoMarkedMessage(d, marked));
     }
   } else if (items.some((i) => i.state === 'pending')) {
-    const why = markerUnsafeReason(db, dest);
+    const why = await markerUnsafeReasonOnDisk(xfs, db, dest);
     if (why) warnings.push(unmarkedWarning(why));
   }
   if (destDev.free !== null && bytesToWrite > destDev.free) warnings.push(`not enough free space: ${bytesToWrite} bytes to write, ${destDev.free} free at ${dest}`);

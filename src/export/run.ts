@@ -11,7 +11,7 @@ import { describeFsError, errCode, hashFile, nodeFs, sameHash, type ExportFs } f
 import { exportFs } from './copy.ts';
 import { EXPORT_MARKER } from '../library/crawl.ts';
 import { Listing, resolveUnit, isIdentical, type Op, type Want } from './resolve.ts';
-import { markedFolder, markerUnsafeReason, moveIntoMarkedMessage, unmarkedWarning } from './marker.ts';
+import { markedFolder, markerUnsafeReasonOnDisk, moveIntoMarkedMessage, unmarkedWarning } from './marker.ts';
 
 export interface ItemRow {
   id: number; export_id: number; grp: number; unit: number; seq: number; photo_id: number | null;
@@ -362,7 +362,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
     // not be scanned (they would turn up missing)
     // nor where it would hide indexed photos (the destination is, or holds, a library root or indexed photos)
     if (todo.length && row.mode !== 'move') {
-      const why = markerUnsafeReason(db, row.dest);
+      const why = await markerUnsafeReasonOnDisk(xfs, db, row.dest);
       if (why) warnings.push(unmarkedWarning(why));
       else fatal = await writeMarker(xfs, j, row, knownDirs);
     }

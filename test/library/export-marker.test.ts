@@ -96,6 +96,22 @@ describe('the marker never hides library photos', () => {
     expect(labelledOk(engine)).toBe(2);
   }, 60_000);
 
+  it('an export into a folder of the library holding files not indexed yet writes no marker: the next scan finds them', async () => {
+    const { engine, lib } = await library(2);
+    const into = path.join(lib, 'new');
+    await makeJpeg(path.join(into, 'fresh.jpg'), { seed: 99, pattern: 'noise' });   // not scanned yet
+    const plan = await engine.call('export.plan', { to: into, mode: 'copy' });
+    expect(plan.warnings.join('\n')).toMatch(/inside the library root .* already holds files \(e\.g\. fresh\.jpg\)/);
+    const run = await engine.call('export.run', { exportId: plan.exportId });
+    expect(run.created).toBe(2);
+    expect(run.warnings.join('\n')).toMatch(/already holds files/);
+    expect(fs.existsSync(path.join(into, '.sift-export'))).toBe(false);
+    const again = await engine.call('library.index', { roots: [lib], stages: false });
+    expect(again.missing).toBe(0);
+    expect((await engine.call('library.photos', {})).some((p) => p.path === path.join(into, 'fresh.jpg'))).toBe(true);
+    // control: an empty or missing folder inside the library is marked (the first test)
+  }, 60_000);
+
   it('copy then move into the same folder: the move is refused (plan and run), nothing goes missing', async () => {
     const { engine, lib, dest } = await library(2);
     // a move planned before the copy export marked the folder: refused when run
