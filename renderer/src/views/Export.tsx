@@ -144,6 +144,7 @@ export function ExportDialog({ onClose }: { onClose: () => void }) {
               {result.failedTotal > 0 && <span className="chip chip-warn">{fmtCount(result.failedTotal)} failed</span>}
             </div>
             {result.error && <div className="warn">{result.error}{result.pending ? ` — ${fmtCount(result.pending)} left; it can be resumed.` : ''}</div>}
+            {(result.warnings ?? []).map((w) => <div key={w} className="warn" data-testid="export-result-warning">{w}</div>)}
             {result.pending > 0 && !jobId && (
               <div className="row" style={{ marginTop: 8 }}>
                 <span className="muted grow">{fmtCount(result.pending)} files not exported yet ({result.state}).</span>
