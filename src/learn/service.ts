@@ -84,15 +84,20 @@ export class LearnService {
     return t;
   }
 
-  private run<T>(task: LearnTask): Promise<T> {
+  /** Runs a task on one of the two pools (created on first use), tracked so that close() can wait for it. */
+  private runOn<T>(which: 'pool' | 'lpPool', task: unknown): Promise<T> {
     if (this.closed) return Promise.reject(new ApiError('The engine is closing', 'conflict'));
-    if (!this.pool) {
-      this.pool = createPool(new URL('./learn.worker.ts', import.meta.url), { threads: PREDICT_THREADS, idleTimeout: 10_000 });
+    let pool = this[which];
+    if (!pool) {
+      const file = which === 'pool' ? new URL('./learn.worker.ts', import.meta.url) : new URL('./propagate.worker.ts', import.meta.url);
+      pool = this[which] = createPool(file, { threads: PREDICT_THREADS, idleTimeout: 10_000 });
       // a task still running when the engine closes is dropped, never a crash
-      this.pool.on('error', () => undefined);
+      pool.on('error', () => undefined);
     }
-    return this.track(this.pool.run(task) as Promise<T>);
+    return this.track(pool.run(task) as Promise<T>);
   }
+
+  private run<T>(task: LearnTask): Promise<T> { return this.runOn<T>('pool', task); }
 
   // ---------- features ----------
 
@@ -682,14 +687,7 @@ export class LearnService {
   /** libraries above this many photos keep the logistic regression alone (the exact graph is O(n²)) */
   lpMaxPhotos = LP_MAX_PHOTOS;
 
-  private runLp<T>(task: PropagateTask): Promise<T> {
-    if (this.closed) return Promise.reject(new ApiError('The engine is closing', 'conflict'));
-    if (!this.lpPool) {
-      this.lpPool = createPool(new URL('./propagate.worker.ts', import.meta.url), { threads: PREDICT_THREADS, idleTimeout: 10_000 });
-      this.lpPool.on('error', () => undefined);
-    }
-    return this.track(this.lpPool.run(task) as Promise<T>);
-  }
+  private runLp<T>(task: PropagateTask): Promise<T> { return this.runOn<T>('lpPool', task); }
 
   /** The kNN graph of the current features (built once per features key, in row ranges on the pool's threads). */
   private knn(f: Features): Promise<KnnGraph> {
