@@ -1,6 +1,6 @@
 // Benchmark: export throughput in copy mode vs plain fs.copyFile of the same files (target >= 0.9x).
 //
-//   npm run bench:export -- [LIBRARY_DIR] [--rounds N] [--synthetic-size KB] [--synthetic-count N] [--out DIR] [--keep] [--verbose]
+//   npm run bench:export -- [LIBRARY_DIR] [--rounds N] [--synthetic-size KB] [--synthetic-count N] [--to-disk] [--out DIR] [--keep] [--verbose]
 //
 // LIBRARY_DIR: a folder of photos (e.g. the dev-library of the shared data; labels = manifest.csv when present,
 // else the parent folder name). Without it, a synthetic library is generated with sharp: --synthetic-count JPEGs
@@ -15,11 +15,18 @@
 // time against that round's reference). Round 1 of sift includes starting the copy workers (printed apart).
 // CPU time (user + system, all threads of this process) is printed too: on a loaded machine it moves much less
 // than wall time, so it shows the cost per file when the wall-clock ratio is noise.
+//
+// --to-disk: the export as a user meets it with a library that is not all in memory. Before each measurement the
+// dirty pages are written out and the page cache is dropped (needs root: /proc/sys/vm/drop_caches; without it the
+// sources stay cached and the run says so), and each measurement lasts until its copies are on disk (`sync -f` of
+// the destination's file system, timed). The default measures in the page cache, where a copy is a memcpy in the
+// kernel and the verification's read-back + hash is extra CPU of about the same size (see README, Export).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { xxh3 } from '@node-rs/xxhash';
 import { Engine } from '../src/api/engine.ts';
+import { xxh128Hex } from '../src/util/hash.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => { const i = args.indexOf(name); if (i < 0) return undefined; const v = args[i + 1]; args.splice(i, 2); return v; };
@@ -28,6 +35,8 @@ const rounds = Number(flag('--rounds') ?? 7);
 const synthKb = Number(flag('--synthetic-size') ?? 123);
 const synthCount = Number(flag('--synthetic-count') ?? 400);
 const keep = args.includes('--keep');
+const toDisk = args.includes('--to-disk');
+if (toDisk) args.splice(args.indexOf('--to-disk'), 1);
 const verbose = args.includes('--verbose');
 if (verbose) args.splice(args.indexOf('--verbose'), 1);
 if (keep) args.splice(args.indexOf('--keep'), 1);
@@ -94,15 +103,25 @@ async function main() {
     for (const p of photos) {
       const buf = fs.readFileSync(p.file);  // also warms the page cache
       bytes += buf.length;
-      const id = ins.run(p.file, buf.length, now, xxh3.xxh128(buf).toString(16).padStart(32, '0'), now, now).lastInsertRowid;
+      const id = ins.run(p.file, buf.length, now, xxh128Hex(buf), now, now).lastInsertRowid;
       lab.run(p.label, now);
       pl.run(id, p.label, now);
     }
   })();
 
+  // --to-disk: flush and drop the page cache before a measurement; end it when the copies are on disk
+  let dropped = toDisk;
+  const settle = () => {
+    if (!toDisk) return;
+    execFileSync('sync');
+    try { fs.writeFileSync('/proc/sys/vm/drop_caches', '3'); } catch { dropped = false; }
+  };
+  const flushed = () => { if (toDisk) execFileSync('sync', ['-f', outRoot]); };
+
   const cpu: Record<'seq' | 'conc' | 'sift', number[]> = { seq: [], conc: [], sift: [] };
   const cpuOf = (c0: NodeJS.CpuUsage) => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
   const baseline = async (conc: number, dest: string) => {
+    settle();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const made = new Set<string>();
@@ -115,6 +134,7 @@ async function main() {
         await fs.promises.copyFile(p.file, path.join(d, path.basename(p.file)));
       }
     }));
+    flushed();
     const t = (performance.now() - t0) / 1000;
     cpu[conc === 1 ? 'seq' : 'conc'].push(cpuOf(c0));
     return t;
@@ -124,11 +144,13 @@ async function main() {
   const res = { seq: [] as number[], conc: [] as number[], sift: [] as number[], siftRun: [] as number[], siftPlan: [] as number[], ratio: [] as number[], ratioRun: [] as number[] };
   const siftRound = async (r: number) => {
     const s = path.join(outRoot, `sift-${r}`);
+    settle();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const plan = await engine.call('export.plan', { to: s, mode: 'copy' });
     const t1 = performance.now();
     const run = await engine.call('export.run', { exportId: plan.exportId });
+    flushed();
     const t2 = performance.now();
     cpu.sift.push(cpuOf(c0));
     if (run.created !== photos.length || run.failedTotal) throw new Error(`export incomplete: ${JSON.stringify(run).slice(0, 500)}`);
@@ -165,6 +187,9 @@ async function main() {
   const line = (name: string, s: number, c?: number[]) => `  ${name.padEnd(36)} ${s.toFixed(3)} s  ${mbps(s).padStart(6)} MB/s  ${fps(s).padStart(5)} files/s${c ? `   CPU ${med(c).toFixed(3)} s (all threads)` : ''}`;
   console.log(`export benchmark: ${photos.length} files, ${(bytes / 1e6).toFixed(1)} MB (${(bytes / photos.length / 1e3).toFixed(0)} kB average) from ${libArg ? source : 'a synthetic library'} to ${outRoot}`);
   console.log(`  ${rounds} rounds (order rotated), medians; ${os.cpus().length} cores; load average ${la(load0)} before, ${la(load1)} after`);
+  console.log(toDisk
+    ? `  to disk: each time includes sync -f of the destination; ${dropped ? 'page cache dropped before each measurement (sources read from disk)' : 'the page cache could NOT be dropped (needs root): sources were read from memory'}`
+    : '  in the page cache: sources cached, copies not flushed to disk (--to-disk measures until they are on disk)');
   console.log(line('plain fs.copyFile, 1 at a time', med(res.seq), cpu.seq));
   console.log(line('plain fs.copyFile, 4 at a time', med(res.conc), cpu.conc));
   console.log(line('sift export: plan + run (verified)', med(res.sift), cpu.sift));

@@ -5,18 +5,16 @@
 // 0.4 s of CPU per thread at every start; this file loads in a few milliseconds. Its types are in copy.ts
 // (CopyJob, CopyTask, CopyResult, WorkerFault); test/export covers it through the pool (including injected faults).
 import fs from 'node:fs';
-import { xxh3 } from '@node-rs/xxhash';
-import { createXXHash128 } from 'hash-wasm';
+import { createRequire } from 'node:module';
 
-// xxh3-128 by hash-wasm (WebAssembly): same digest as @node-rs/xxhash (the indexer's), 2-3 times faster on this
-// machine (3.6 vs 2.1 GB/s; 23 vs 61 us for 123 kB), and the hash is most of the verification's cost.
-// @node-rs/xxhash when WebAssembly is not available.
-const wasm = await createXXHash128().catch(() => null);
+// xxh3-128 by xxhash-addon (the reference C xxHash, SIMD): the same function as src/util/hash.ts, the indexer's.
+// At 40-57 GB/s it is no longer most of the verification's cost (the WebAssembly build used before ran at 6-7 GB/s,
+// and hashing cost as much CPU as the copy itself for files of a few MB).
+const { XXHash128 } = createRequire(import.meta.url)('xxhash-addon');
 
-/** xxh3-128, 32 hex digits (as hashBuffer in fsops.ts: the library's photos.hash format). */
+/** xxh3-128, 32 hex digits (as xxh128Hex in src/util/hash.ts: the library's photos.hash format). */
 function hash128(buf) {
-  if (wasm) { wasm.init(); wasm.update(buf); return wasm.digest('hex'); }
-  return xxh3.xxh128(buf).toString(16).padStart(32, '0');
+  return XXHash128.hash(buf).toString('hex');
 }
 
 function sameHex(a, b) {

@@ -2,7 +2,7 @@
 // tests can inject faults (ENOSPC, EACCES, EXDEV, a kill at the n-th operation) without touching the engine code.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { xxh3 } from '@node-rs/xxhash';
+import { xxh128Hex } from '../util/hash.ts';
 
 export interface ExportFs {
   /** Exclusive copy: fails with EEXIST when dst exists (COPYFILE_EXCL). */
@@ -78,7 +78,7 @@ export const nodeFs: ExportFs = {
 
 /** xxh3-128 of the content, 32 hex digits (the library's photos.hash format). */
 export function hashBuffer(buf: Uint8Array | string): string {
-  return xxh3.xxh128(buf).toString(16).padStart(32, '0');
+  return xxh128Hex(buf);
 }
 
 export async function hashFile(xfs: ExportFs, file: string): Promise<string> {

@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
-import { xxh3 } from '@node-rs/xxhash';
 import { sniff, type ImageFormat } from './sniff.ts';
 import { readMeta, EMPTY_META, type PhotoMeta } from './meta.ts';
 import { decodeHeif, tooLarge } from './heif.ts';
+import { xxh128Hex } from '../util/hash.ts';
 
 sharp.concurrency(1); // one libvips thread per worker: the pool gives the parallelism
 sharp.cache(false);
@@ -54,7 +54,7 @@ export type ProcessResult = ProcessOk | ProcessFailed;
 const MAX_READ_BYTES = 1024 * 1024 * 1024;
 
 export function hashBuffer(buf: Uint8Array): string {
-  return xxh3.xxh128(buf).toString(16).padStart(32, '0');
+  return xxh128Hex(buf);
 }
 
 export function thumbRel(hash: string): string {

@@ -37,7 +37,7 @@ describe('electron-builder.yml', () => {
     const c = loadConfig();
     expect(c.npmRebuild).toBe(true);
     expect(c.asar).toBe(true);
-    for (const native of ['better-sqlite3', 'onnxruntime-node', 'sharp']) {
+    for (const native of ['better-sqlite3', 'onnxruntime-node', 'sharp', 'xxhash-addon']) {
       expect(pkg.dependencies[native], `${native} in dependencies`).toBeTruthy();
       expect(c.asarUnpack, native).toContain(`**/node_modules/${native}/**`);
     }
@@ -46,7 +46,7 @@ describe('electron-builder.yml', () => {
     // nothing excluded from the package is something main or the engine imports at run time
     const excluded = (c.files as string[]).filter((f) => f.startsWith('!node_modules/{')).flatMap((f) => f.slice('!node_modules/{'.length, f.indexOf('}')).split(','));
     expect(excluded.length).toBeGreaterThan(0);
-    for (const name of excluded) expect(['better-sqlite3', 'onnxruntime-node', 'sharp', 'piscina', 'zod', 'exifr', 'fdir', 'tsx', 'libheif-js', '@node-rs/xxhash']).not.toContain(name);
+    for (const name of excluded) expect(['better-sqlite3', 'onnxruntime-node', 'sharp', 'piscina', 'zod', 'exifr', 'fdir', 'tsx', 'libheif-js', 'xxhash-addon']).not.toContain(name);
   });
 
   it('ships the app build and the models where main looks for them', () => {
