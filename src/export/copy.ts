@@ -31,6 +31,13 @@ export interface CopyTask {
   /** one Int32 per job, written by the worker: 0 = not reached, 1 = copying (a file at the target is the worker's),
    *  2 = finished after creating the target, 3 = the copy failed and created nothing (see copy.worker.mjs) */
   progress?: SharedArrayBuffer;
+  /** one Int32 per job, written by the engine: 1 = cancelled (the worker skips the job if it has not started it) */
+  cancel?: SharedArrayBuffer;
+}
+
+/** The rejection of a copy skipped because its export was cancelled before the copy started. */
+function cancelled(job: CopyJob): Error {
+  return Object.assign(new Error(`cancelled before ${job.dst} was created`), { code: 'ECANCELED' });
 }
 
 export function resultError(r: { error: { code?: string; message: string } }): Error {
@@ -45,7 +52,7 @@ const IDLE_MS = 60_000;
 
 export class CopyWorkers {
   private pool: Piscina | null = null;
-  private queue: { job: CopyJob; resolve: (h: string) => void; reject: (e: Error) => void }[] = [];
+  private queue: { job: CopyJob; signal?: AbortSignal; resolve: (h: string) => void; reject: (e: Error) => void }[] = [];
   private scheduled = false;
   private closed = false;
   private inFlight = 0;
@@ -82,9 +89,11 @@ export class CopyWorkers {
     }
   }
 
-  copyVerified(job: CopyJob): Promise<string> {
+  /** `signal`: once aborted, the copy is skipped if the worker has not started it (rejects with ECANCELED). */
+  copyVerified(job: CopyJob, signal?: AbortSignal): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
+      if (signal?.aborted) { reject(cancelled(job)); return; }
+      this.queue.push({ job, signal, resolve, reject });
       if (!this.scheduled) { this.scheduled = true; setImmediate(() => this.flush()); }
     });
   }
@@ -100,9 +109,21 @@ export class CopyWorkers {
     for (let i = 0; i < q.length; i += per) {
       const chunk = q.slice(i, i + per);
       const progress = new SharedArrayBuffer(4 * chunk.length);
-      const task: CopyTask = { jobs: chunk.map((c) => c.job), faults: this.opts.faults, progress };
+      // a cancel reaches the worker between two files: the jobs it has not started are skipped
+      const cancel = new SharedArrayBuffer(4 * chunk.length);
+      const stops = new Int32Array(cancel);
+      const bySignal = new Map<AbortSignal, number[]>();
+      chunk.forEach((c, k) => { if (c.signal) bySignal.set(c.signal, [...(bySignal.get(c.signal) ?? []), k]); });
+      const unlisten: (() => void)[] = [];
+      for (const [signal, ks] of bySignal) {   // one listener per export and task
+        const on = () => { for (const k of ks) Atomics.store(stops, k, 1); };
+        if (signal.aborted) { on(); continue; }
+        signal.addEventListener('abort', on, { once: true });
+        unlisten.push(() => signal.removeEventListener('abort', on));
+      }
+      const task: CopyTask = { jobs: chunk.map((c) => c.job), faults: this.opts.faults, progress, cancel };
       this.inFlight++;
-      (pool.run(task) as Promise<CopyResult[]>).finally(() => this.taskEnded()).then((results) => {
+      (pool.run(task) as Promise<CopyResult[]>).finally(() => { unlisten.forEach((f) => f()); this.taskEnded(); }).then((results) => {
         chunk.forEach((c, k) => { const r = results[k]; if ('hash' in r) c.resolve(r.hash); else c.reject(resultError(r)); });
       }, (e: unknown) => {
         // the task failed as a whole (the thread died, or the pool was closed): the shared progress says which
@@ -146,7 +167,7 @@ export class CopyWorkers {
 
 /** The file-system primitives plus the worker copy fast path of `workers`. */
 export function workerFs(workers: CopyWorkers, base: ExportFs = nodeFs): ExportFs {
-  return { ...base, copyVerified: (src, dst, expectHash) => workers.copyVerified({ src, dst, expectHash }) };
+  return { ...base, copyVerified: (src, dst, expectHash, signal) => workers.copyVerified({ src, dst, expectHash }, signal) };
 }
 
 /** The process-wide copy workers of the default ExportFs (idle threads do not keep the process alive). */

@@ -85,14 +85,19 @@ export function copyVerifySync(job, faults = [], mark = () => {}) {
 }
 
 /**
- * The task: { jobs: CopyJob[], faults?: WorkerFault[], progress?: SharedArrayBuffer } -> CopyResult[] (same order).
+ * The task: { jobs: CopyJob[], faults?: WorkerFault[], progress?: SharedArrayBuffer, cancel?: SharedArrayBuffer }
+ * -> CopyResult[] (same order).
  * progress (one Int32 per job, shared with the engine) says what happened to each job even if the task dies midway:
  * 0 = not reached, 1 = its exclusive copy started (a file at the target is ours), 2 = finished after creating the
  * target, 3 = its copy failed: nothing was created (e.g. EEXIST, another file is there).
+ * cancel (one Int32 per job, written by the engine): a job whose flag is 1 when the worker reaches it is skipped
+ * (ECANCELED, nothing created, its progress stays 0), so a cancelled export stops after the file each thread is on.
  */
 export default function run(task) {
   const flags = task.progress ? new Int32Array(task.progress) : null;
+  const stops = task.cancel ? new Int32Array(task.cancel) : null;
   return task.jobs.map((job, k) => {
+    if (stops && Atomics.load(stops, k) === 1) return { error: { code: 'ECANCELED', message: `cancelled before ${job.dst} was created` } };
     const r = copyVerifySync(job, task.faults, (v) => { if (flags) Atomics.store(flags, k, v); });
     if (flags && Atomics.load(flags, k) === 1) Atomics.store(flags, k, 2);
     return r;

@@ -28,8 +28,10 @@ export interface ExportFs {
    * Optional fast path: exclusive copy + read back + hash check as one step (in worker threads, see copy.ts).
    * Resolves to the verified hash; on any failure after the copy was created, the copy is removed. Without it
    * the export does the same with the primitives above (that is what the fault-injecting tests wrap).
+   * `signal`: once aborted, a copy that has not started yet is not made: it rejects with code ECANCELED and
+   * nothing was created (a copy already started finishes).
    */
-  copyVerified?(src: string, dst: string, expectHash: string | null): Promise<string>;
+  copyVerified?(src: string, dst: string, expectHash: string | null, signal?: AbortSignal): Promise<string>;
 }
 
 async function fsyncPath(p: string, flags: string): Promise<void> {

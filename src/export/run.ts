@@ -5,6 +5,7 @@
 // A move is link + unlink on one file system, and copy -> fsync -> verify -> delete across file systems; the
 // photo's path in the index changes in the same transaction that marks the move done.
 // After a kill, 'started' items are repaired from what is on disk (recoverItem), so resume and undo are exact.
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { DB } from '../store/db.ts';
 import { describeFsError, errCode, hashFile, nodeFs, sameHash, type ExportFs } from './fsops.ts';
@@ -206,10 +207,10 @@ async function unlinkAfterFailedMove(xfs: ExportFs, from: string, to: string, e:
 }
 
 /** Creates one target (never overwriting) and verifies it. Returns the verified hash (null for links). */
-async function createTarget(xfs: ExportFs, it: ItemRow, dst: string): Promise<string | null> {
+async function createTarget(xfs: ExportFs, it: ItemRow, dst: string, signal?: AbortSignal): Promise<string | null> {
   switch (it.op) {
     case 'copy': {
-      if (xfs.copyVerified) return await xfs.copyVerified(it.src!, dst, it.expect_hash);
+      if (xfs.copyVerified) return await xfs.copyVerified(it.src!, dst, it.expect_hash, signal);
       await xfs.copyFileExcl(it.src!, dst);
       try {
         const h = await hashFile(xfs, dst);
@@ -370,12 +371,18 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
     const total = todo.length;
     env.progress?.({ phase: 'export', done: 0, total }, true);
 
+    // aborted on cancel or on a fatal error: the copies not yet started in the workers are skipped (they stay
+    // pending for a resume) instead of each running into the same full disk
+    const halt = new AbortController();
+    setMaxListeners(0, halt.signal);   // one listener per copy task in flight (see CopyWorkers.flush)
+    const onCancel = () => halt.abort();
+    if (env.signal?.aborted) halt.abort(); else env.signal?.addEventListener('abort', onCancel, { once: true });
     const failUnit = (pend: ItemRow[], e: unknown, what: string) => {
       const c = errCode(e);
       const msg = describeFsError(e, what);
       failedCount++;
       j.tx(() => pend.forEach((i) => j.state(i, 'failed', { error: msg })));
-      if (c === 'ENOSPC' || c === 'EDQUOT' || c === 'EROFS') { fatal = msg; throw new Abort(); }
+      if (c === 'ENOSPC' || c === 'EDQUOT' || c === 'EROFS') { fatal = msg; halt.abort(); throw new Abort(); }
     };
 
     /**
@@ -429,14 +436,17 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
       }));
     };
 
-    const execUnit = async (u: ItemRow[]) => {
+    const execUnit = async (u: ItemRow[]): Promise<'cancelled' | void> => {
       const photo = u.find((i) => i.kind === 'photo')!;
       for (let attempt = 0; ; attempt++) {
         let retry = false;
         for (const it of u) {
           if (it.state !== 'started') continue;
           if (it.kind !== 'photo' && photo.state === 'failed') { j.state(it, 'failed', { error: 'not exported because its photo failed' }); continue; }
-          if (await runItem(it) === 'retry') { retry = true; break; }
+          const r = await runItem(it);
+          // cancelled before its photo was created: the placement stays 'started' (back to pending below)
+          if (r === 'cancelled') return 'cancelled';
+          if (r === 'retry') { retry = true; break; }
         }
         if (!retry) return;
         // a file appeared under our name since the folder was read: read it again and pick another name
@@ -448,10 +458,11 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
       }
     };
 
-    const runItem = async (it: ItemRow): Promise<'ok' | 'retry'> => {
+    const runItem = async (it: ItemRow): Promise<'ok' | 'retry' | 'cancelled'> => {
       const dst = it.dst!;
       try {
-        const h = await createTarget(xfs, it, dst);
+        // only a photo's own copy can be cancelled (before it starts): once it exists, its sidecars follow it
+        const h = await createTarget(xfs, it, dst, it.kind === 'photo' ? halt.signal : undefined);
         // 'done' is journaled in batches: a kill before the batch is written leaves 'started' items whose
         // verified target exists, which recoverItem turns into 'done'
         if (it.op === 'move') j.later(it, () => j.moved(it, it.src!, dst, h, 'done', it.result === 'renamed' ? 'renamed' : 'moved'));
@@ -460,6 +471,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
         return 'ok';
       } catch (e) {
         if (errCode(e) === 'EEXIST' && it.kind === 'photo') return 'retry';
+        if (errCode(e) === 'ECANCELED' && halt.signal.aborted) return 'cancelled';
         const lost = e as { workerLost?: boolean; createdByUs?: boolean };
         if (lost.workerLost && lost.createdByUs !== false) {
           // the copy worker stopped mid-task after creating this file: what it did to it is unknown, so it is
@@ -502,7 +514,9 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
         while (next < batch.length && !stopped()) {
           const g = batch[next++];
           // a worker never rejects early: Promise.all must only settle when every in-flight file is finished
-          try { for (const u of g) await execUnit(u); } catch (e) { if (e instanceof Abort) return; throw e; }
+          let skipped = false;
+          try { for (const u of g) if (await execUnit(u) === 'cancelled') { skipped = true; break; } } catch (e) { if (e instanceof Abort) return; throw e; }
+          if (skipped) continue;
           done++;
           env.progress?.({ phase: 'export', done, total, failed: failedCount, current: g[0][0].src ?? undefined });
         }
@@ -528,7 +542,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
       // every file in flight is finished (and journaled) before the export stops, whatever happened
       while (inflight.size) await Promise.all([...inflight]);
       if (failure) throw (failure as { e: unknown }).e;
-    } catch (e) { if (!(e instanceof Abort)) throw e; }
+    } catch (e) { if (!(e instanceof Abort)) throw e; } finally { env.signal?.removeEventListener('abort', onCancel); }
     // placements journaled 'started' but never attempted (stopped by a fatal error): back to pending
     j.flush();
     j.tx(() => { for (const it of items) if (it.state === 'started') j.state(it, 'pending'); });

@@ -6,7 +6,7 @@ import { runExport, undoExport } from '../../src/export/run.ts';
 import { readXmpSubjects } from '../../src/export/xmp.ts';
 import { sanitizeSegment, renderTemplate, templateError } from '../../src/export/names.ts';
 import { Engine } from '../../src/api/engine.ts';
-import { CopyWorkers, workerFs, type WorkerFault } from '../../src/export/copy.ts';
+import { CopyWorkers, defaultCopyWorkers, workerFs, type WorkerFault } from '../../src/export/copy.ts';
 import { assertNothingLost, faultyFs, hash, listFiles, MARKED, makeLib, marker, mountTmpfs, newDb, remount, snapshot, tmp } from './helpers.ts';
 import { nodeFs, type ExportFs } from '../../src/export/fsops.ts';
 
@@ -570,6 +570,40 @@ describe('cancel (copy, worker path)', () => {
     expect(snapshot(src, dest)).toEqual(before);
     db.close();
   });
+});
+
+describe('cancel (copy, worker path, default batches)', () => {
+  it('stops after the file each copy thread is on: the copies not yet started are skipped and stay pending', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    const n = 600;
+    await makeLib(db, src, Array.from({ length: n }, (_, i) => ({ rel: `p${i}.jpg`, labels: [`L${i % 3}`] })));
+    const before = snapshot(src, dest);
+    const plan = await planExport(db, opts(dest));
+    const ctrl = new AbortController();
+    // default batches (256 placements, two in flight, tasks of 32 files on 4 threads): before the per-file cancel,
+    // every file handed to the workers was still copied after the cancel (hundreds here); now each copy thread
+    // finishes at most the file it is on
+    const count = (d: string): number => !fs.existsSync(d) ? 0 : fs.readdirSync(d, { withFileTypes: true })
+      .reduce((a, e) => a + (e.isDirectory() ? count(path.join(d, e.name)) : e.name === '.sift-export' ? 0 : 1), 0);
+    let atCancel = -1;
+    const sum = await runExport({ db, signal: ctrl.signal, progress: (p) => {
+      if (p.done >= 1 && atCancel < 0) { ctrl.abort(); atCancel = count(dest); }
+    } }, plan.exportId);
+    expect(sum.state).toBe('cancelled');
+    expect(atCancel).toBeGreaterThanOrEqual(1);
+    expect(sum.created).toBeLessThanOrEqual(atCancel + defaultCopyWorkers.threads);
+    expect(sum.created).toBeLessThan(n);
+    expect(sum.failed).toEqual([]);                                           // skipped copies are not failures
+    expect(sum.pending).toBe(n - sum.created);
+    expect(listFiles(dest).filter((f) => !f.endsWith('.sift-export')).length).toBe(sum.created);
+    assertNothingLost(before, src, dest, { allowMoved: false });
+    const res = await runExport({ db }, plan.exportId);
+    expect(res).toMatchObject({ state: 'done', created: n, failedTotal: 0 });
+    await undoExport({ db }, plan.exportId);
+    expect(snapshot(src, dest)).toEqual(before);
+    db.close();
+  }, 60_000);
 });
 
 describe('engine API', () => {
