@@ -641,11 +641,14 @@ export async function undoExport(env: RunEnv, exportId: number): Promise<UndoSum
       }
     }
     if (!env.signal?.aborted && !failed.length && !kept.length) await removeMarker(xfs, db, row).catch(() => {});
-    // folders this export created, deepest first, only when empty
-    const dirs = (db.prepare(`SELECT path FROM export_dirs WHERE export_id = ?`).all(exportId) as { path: string }[]).map((d) => d.path).sort((a, b) => b.length - a.length);
+    // folders this export created, deepest first, only when empty; with them, the folders that exports undone
+    // earlier created but had to keep (this export had files in them then)
+    const dirs = (db.prepare(`SELECT d.export_id id, d.path FROM export_dirs d JOIN exports e ON e.id = d.export_id
+      WHERE d.export_id = ? OR e.state = 'undone'`).all(exportId) as { id: number; path: string }[]).sort((a, b) => b.path.length - a.path.length);
+    const forget = db.prepare(`DELETE FROM export_dirs WHERE export_id = ? AND path = ?`);
     for (const d of dirs) {
-      try { await xfs.rmdir(d); db.prepare(`DELETE FROM export_dirs WHERE export_id = ? AND path = ?`).run(exportId, d); } catch (e) {
-        if (errCode(e) === 'ENOENT') db.prepare(`DELETE FROM export_dirs WHERE export_id = ? AND path = ?`).run(exportId, d);
+      try { await xfs.rmdir(d.path); forget.run(d.id, d.path); } catch (e) {
+        if (errCode(e) === 'ENOENT') forget.run(d.id, d.path);
       }
     }
     const state = env.signal?.aborted || failed.length ? 'undo-incomplete' : 'undone';

@@ -505,8 +505,8 @@ describe('export marker (.sift-export)', () => {
     await undoExport({ db }, p1.exportId);                                  // the second export still has files there
     expect(marker(dest)?.exportId).toBe(p1.exportId);
     expect(listFiles(dest)).toEqual(['by-label/A/1.jpg', 'by-label/B/2.jpg']);
-    await undoExport({ db }, p2.exportId);                                  // the last one: the marker goes
-    expect(fs.readdirSync(dest)).toEqual([]);
+    await undoExport({ db }, p2.exportId);                                  // the last one: the marker goes,
+    expect(fs.existsSync(dest)).toBe(false);                                // and the folder the first export made
     // a folder that existed before the export keeps existing; a marker Sift did not write is never removed
     fs.mkdirSync(mine);
     const p3 = await planExport(db, opts(mine));
@@ -521,6 +521,31 @@ describe('export marker (.sift-export)', () => {
     expect(fs.readFileSync(path.join(mine, '.sift-export'), 'utf8')).toBe('made by hand');
     fs.rmSync(path.join(mine, '.sift-export'));
     expect(snapshot(src, dest, mine)).toEqual(before);
+    db.close();
+  });
+});
+
+describe('undo in any order', () => {
+  it('two exports into the same folders: undoing the earlier one first, then the later one, leaves no folder behind', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, [{ rel: 'a1.jpg', labels: ['Cats'] }, { rel: 'a2.jpg', labels: ['Dogs'] }]);
+    const before = snapshot(src, dest);
+    const o = opts(dest, { template: '{label}/{yyyy}/{mm}' });
+    const a = await planExport(db, o);
+    expect((await runExport({ db }, a.exportId)).created).toBe(2);
+    // new photos in the same label folders: the second export creates files in folders the first one created
+    await makeLib(db, src, [{ rel: 'b1.jpg', labels: ['Cats'], seed: 101 }, { rel: 'b2.jpg', labels: ['Dogs'], seed: 102 }]);
+    const b = await planExport(db, o);
+    expect(await runExport({ db }, b.exportId)).toMatchObject({ created: 2, identical: 2 });
+    // the first export's folders still hold the second one's files: they stay...
+    expect(await undoExport({ db }, a.exportId)).toMatchObject({ state: 'undone', removed: 2 });
+    expect(listFiles(dest).length).toBe(2);
+    // ...and go with the second export's undo, which empties them
+    expect(await undoExport({ db }, b.exportId)).toMatchObject({ state: 'undone', removed: 2 });
+    expect(fs.existsSync(dest)).toBe(false);
+    const now = snapshot(src);
+    for (const [k, v] of before) expect(now.get(k), k).toBe(v);             // the first photos are untouched
     db.close();
   });
 });
