@@ -55,6 +55,11 @@ function readBack(file) {
   } finally { fs.closeSync(fd); }
 }
 
+// COPYFILE_FICLONE: a copy-on-write clone where the file system can (APFS on macOS, where libuv's plain copy does
+// not clone; btrfs and XFS clone through copy_file_range anyway), else an ordinary copy. The clone is a full,
+// independent file for every purpose and costs no space until one side changes.
+const COPY_FLAGS = fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE;
+
 /**
  * Exclusive copy (COPYFILE_EXCL: never overwrites; a copy that fails midway is removed by libuv), then the copy is
  * read back and hashed: it must equal the expected hash (the index's), or the source as it is now (changed since it
@@ -66,7 +71,7 @@ export function copyVerifySync(job, faults = [], mark = () => {}) {
   try {
     const f = hit('copy');
     if (f) throw injected(f.code ?? 'EIO', `copyFile '${job.dst}'`);
-    fs.copyFileSync(job.src, job.dst, fs.constants.COPYFILE_EXCL);
+    fs.copyFileSync(job.src, job.dst, COPY_FLAGS);
   } catch (e) { mark(3); return { error: errInfo(e) }; }   // nothing created (e.g. EEXIST: another file is there)
   if (hit('crash')) throw new Error(`injected fault: the worker stopped after copying ${job.dst}`);
   try {

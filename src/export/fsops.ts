@@ -47,7 +47,8 @@ async function fsyncPath(p: string, flags: string): Promise<void> {
 const sync = <A extends unknown[], R>(f: (...a: A) => R) => async (...a: A): Promise<R> => f(...a);
 
 export const nodeFs: ExportFs = {
-  copyFileExcl: (src, dst) => fsp.copyFile(src, dst, fs.constants.COPYFILE_EXCL),
+  // a copy-on-write clone where the file system can (see COPY_FLAGS in copy.worker.mjs), else a copy
+  copyFileExcl: (src, dst) => fsp.copyFile(src, dst, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE),
   link: sync((src: string, dst: string) => fs.linkSync(src, dst)),
   symlink: sync((target: string, dst: string) => fs.symlinkSync(target, dst)),
   async writeFileExcl(file, data, opts) {

@@ -130,6 +130,24 @@ export function mountTmpfs(dir: string, size: string, extra = ''): (() => void) 
   return () => { try { execFileSync('umount', ['-l', dir], { stdio: 'pipe' }); } catch { /* already gone */ } };
 }
 
+/**
+ * A small btrfs file system (copy-on-write, clones) on a loop device at `dir`: needs root and mkfs.btrfs
+ * (btrfs-progs; .ci/run installs it). Returns the unmount function, or why it could not be made.
+ */
+export function mountBtrfs(dir: string, sizeMb = 200): (() => void) | string {
+  if (process.getuid?.() !== 0) return 'not root (a loop mount needs root)';
+  const img = `${dir}.img`;
+  try { execFileSync('mkfs.btrfs', ['--version'], { stdio: 'pipe' }); } catch { return 'mkfs.btrfs not found (apt-get install btrfs-progs)'; }
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.closeSync(fs.openSync(img, 'w'));
+    fs.truncateSync(img, sizeMb << 20);
+    execFileSync('mkfs.btrfs', ['-q', img], { stdio: 'pipe' });
+    execFileSync('mount', ['-o', 'loop', img, dir], { stdio: 'pipe' });
+  } catch (e) { fs.rmSync(img, { force: true }); return `cannot mount a btrfs image: ${String((e as Error).message).split('\n')[0]}`; }
+  return () => { try { execFileSync('umount', ['-d', dir], { stdio: 'pipe' }); } catch { /* already gone */ } fs.rmSync(img, { force: true }); };
+}
+
 export function remount(dir: string, opts: string): void {
   execFileSync('mount', ['-o', `remount,${opts}`, dir], { stdio: 'pipe' });
 }
