@@ -17,9 +17,11 @@
 // than wall time, so it shows the cost per file when the wall-clock ratio is noise.
 //
 // --to-disk: the export as a user meets it with a library that is not all in memory. Before each measurement the
-// dirty pages are written out and the page cache is dropped (needs root: /proc/sys/vm/drop_caches; without it the
-// sources stay cached and the run says so), and each measurement lasts until its copies are on disk (`sync -f` of
-// the destination's file system, timed). The default measures in the page cache, where a copy is a memcpy in the
+// dirty pages are written out and the sources are evicted from the page cache (posix_fadvise DONTNEED through
+// python3: the photos leave memory, the running program and its database stay, as in a running app; without
+// python3, /proc/sys/vm/drop_caches as root, which also evicts the programs' code; else the sources stay cached and
+// the run says so), and each measurement lasts until its copies are on disk (`sync -f` of the destination's file
+// system, timed). The default measures in the page cache, where a copy is a memcpy in the
 // kernel and the verification's read-back + hash is extra CPU of about the same size (see README, Export).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -110,11 +112,17 @@ async function main() {
   })();
 
   // --to-disk: flush and drop the page cache before a measurement; end it when the copies are on disk
-  let dropped = toDisk;
+  let evicted: 'sources' | 'all' | 'none' = 'sources';
+  const EVICT = 'import os, sys\nfor f in sys.stdin.read().split("\\0"):\n  if f:\n    fd = os.open(f, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)\n';
   const settle = () => {
     if (!toDisk) return;
     execFileSync('sync');
-    try { fs.writeFileSync('/proc/sys/vm/drop_caches', '3'); } catch { dropped = false; }
+    if (evicted === 'sources') {
+      try { execFileSync('python3', ['-c', EVICT], { input: photos.map((p) => p.file).join('\0'), stdio: ['pipe', 'ignore', 'pipe'] }); return; } catch { evicted = 'all'; }
+    }
+    if (evicted === 'all') {
+      try { fs.writeFileSync('/proc/sys/vm/drop_caches', '3'); } catch { evicted = 'none'; }
+    }
   };
   const flushed = () => { if (toDisk) execFileSync('sync', ['-f', outRoot]); };
 
@@ -188,7 +196,11 @@ async function main() {
   console.log(`export benchmark: ${photos.length} files, ${(bytes / 1e6).toFixed(1)} MB (${(bytes / photos.length / 1e3).toFixed(0)} kB average) from ${libArg ? source : 'a synthetic library'} to ${outRoot}`);
   console.log(`  ${rounds} rounds (order rotated), medians; ${os.cpus().length} cores; load average ${la(load0)} before, ${la(load1)} after`);
   console.log(toDisk
-    ? `  to disk: each time includes sync -f of the destination; ${dropped ? 'page cache dropped before each measurement (sources read from disk)' : 'the page cache could NOT be dropped (needs root): sources were read from memory'}`
+    ? `  to disk: each time includes sync -f of the destination; ${{
+      sources: 'the sources were evicted from the page cache before each measurement (read from disk)',
+      all: 'the whole page cache was dropped before each measurement (no python3): sources and program code read from disk',
+      none: 'the sources could NOT be evicted (no python3, not root): they were read from memory',
+    }[evicted]}`
     : '  in the page cache: sources cached, copies not flushed to disk (--to-disk measures until they are on disk)');
   console.log(line('plain fs.copyFile, 1 at a time', med(res.seq), cpu.seq));
   console.log(line('plain fs.copyFile, 4 at a time', med(res.conc), cpu.conc));

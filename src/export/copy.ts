@@ -132,6 +132,8 @@ export class CopyWorkers {
         const flags = new Int32Array(progress);
         chunk.forEach((c, k) => {
           const f = Atomics.load(flags, k);
+          // not reached, and its export was cancelled meanwhile: a cancelled copy (stays pending), not a failure
+          if (f === 0 && Atomics.load(stops, k) === 1) { c.reject(cancelled(c.job)); return; }
           const createdByUs = f === 1 || f === 2;
           c.reject(Object.assign(new Error(`the copy worker stopped: ${(e as Error)?.message ?? String(e)}`, { cause: e }), { workerLost: true, createdByUs }));
         });

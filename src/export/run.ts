@@ -642,9 +642,17 @@ export async function undoExport(env: RunEnv, exportId: number): Promise<UndoSum
     }
     if (!env.signal?.aborted && !failed.length && !kept.length) await removeMarker(xfs, db, row).catch(() => {});
     // folders this export created, deepest first, only when empty; with them, the folders that exports undone
-    // earlier created but had to keep (this export had files in them then)
-    const dirs = (db.prepare(`SELECT d.export_id id, d.path FROM export_dirs d JOIN exports e ON e.id = d.export_id
-      WHERE d.export_id = ? OR e.state = 'undone'`).all(exportId) as { id: number; path: string }[]).sort((a, b) => b.path.length - a.path.length);
+    // earlier created but had to keep because this export had files in them: a kept folder at or above a folder
+    // of this export, that no other export still in use has items in (a running one may be filling it)
+    const within = (dir: string, top: string) => dir === top || dir.startsWith(top.endsWith(path.sep) ? top : top + path.sep);
+    const mine = (db.prepare(`SELECT DISTINCT dir FROM export_items WHERE export_id = ?`).all(exportId) as { dir: string }[]).map((r) => r.dir);
+    const inUse = (db.prepare(`SELECT DISTINCT i.dir FROM export_items i JOIN exports e ON e.id = i.export_id
+      WHERE i.export_id <> ? AND e.state NOT IN ('undone', 'planned')`).all(exportId) as { dir: string }[]).map((r) => r.dir);
+    const leftByUndone = (db.prepare(`SELECT d.export_id id, d.path FROM export_dirs d JOIN exports e ON e.id = d.export_id
+      WHERE d.export_id <> ? AND e.state = 'undone'`).all(exportId) as { id: number; path: string }[])
+      .filter((d) => mine.some((m) => within(m, d.path)) && !inUse.some((u) => within(u, d.path)));
+    const dirs = [...(db.prepare(`SELECT export_id id, path FROM export_dirs WHERE export_id = ?`).all(exportId) as { id: number; path: string }[]), ...leftByUndone]
+      .sort((a, b) => b.path.length - a.path.length);
     const forget = db.prepare(`DELETE FROM export_dirs WHERE export_id = ? AND path = ?`);
     for (const d of dirs) {
       try { await xfs.rmdir(d.path); forget.run(d.id, d.path); } catch (e) {

@@ -373,6 +373,28 @@ describe('copy worker stopping mid-task', () => {
   });
 });
 
+describe('copy worker stopping after a cancel', () => {
+  it('the files of the dead task it had not reached are reported cancelled (they stay pending), not failed', async () => {
+    const dir = tmp();
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    fs.mkdirSync(src); fs.mkdirSync(dest);
+    for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(src, `p${i}.jpg`), Buffer.alloc(20_000, i + 1));
+    // one thread, one task [p0, p1, p2]; the task dies right after p0 was copied; p1 and p2 belong to an export
+    // cancelled after they were queued (before the task was sent)
+    const w = new CopyWorkers({ threads: 1, faults: [{ at: 'crash', match: 'p0.jpg' }] });
+    try {
+      const ctrl = new AbortController();
+      const job = (i: number) => ({ src: path.join(src, `p${i}.jpg`), dst: path.join(dest, `p${i}.jpg`), expectHash: null });
+      const all = Promise.allSettled([w.copyVerified(job(0)), w.copyVerified(job(1), ctrl.signal), w.copyVerified(job(2), ctrl.signal)]);
+      ctrl.abort();
+      const [r0, r1, r2] = await all;
+      expect(r0.status === 'rejected' && (r0.reason as { workerLost?: boolean; createdByUs?: boolean })).toMatchObject({ workerLost: true, createdByUs: true });
+      for (const r of [r1, r2]) expect(r.status === 'rejected' && (r.reason as { code?: string }).code).toBe('ECANCELED');
+      expect(fs.readdirSync(dest)).toEqual(['p0.jpg']);
+    } finally { await w.close(); }
+  });
+});
+
 describe('copy worker stopping mid-task: files it did not create (review L2, issue #5)', () => {
   it('a file another program put at a target of the lost task is never adopted nor removed', async () => {
     const dir = tmp(); const db = newDb(dir);
@@ -577,6 +599,23 @@ describe('undo in any order', () => {
     expect(fs.existsSync(dest)).toBe(false);
     const now = snapshot(src);
     for (const [k, v] of before) expect(now.get(k), k).toBe(v);             // the first photos are untouched
+    db.close();
+  });
+
+  it('the undo of an unrelated export never removes a folder an undone export kept', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const destA = path.join(dir, 'outA'); const destB = path.join(dir, 'outB');
+    await makeLib(db, src, [{ rel: 'a1.jpg', labels: ['Cats'] }]);
+    const a = await planExport(db, opts(destA));
+    await runExport({ db }, a.exportId);
+    fs.writeFileSync(path.join(destA, 'Cats', 'mine.txt'), 'the user\'s own file');
+    expect(await undoExport({ db }, a.exportId)).toMatchObject({ state: 'undone', removed: 1 });
+    fs.rmSync(path.join(destA, 'Cats', 'mine.txt'));                         // the user empties it: it is theirs now
+    const b = await planExport(db, opts(destB));
+    await runExport({ db }, b.exportId);
+    await undoExport({ db }, b.exportId);
+    expect(fs.existsSync(destB)).toBe(false);
+    expect(fs.existsSync(path.join(destA, 'Cats'))).toBe(true);             // B never had files there
     db.close();
   });
 });
