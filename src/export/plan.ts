@@ -6,7 +6,7 @@ import type { DB } from '../store/db.ts';
 import { renderTemplate, sanitizeSegment, templateError, foldKey } from './names.ts';
 import { hashBuffer, hashFile, nodeFs, type ExportFs } from './fsops.ts';
 import { Listing, resolveUnit, type Op, type Want } from './resolve.ts';
-import { buildXmp } from './xmp.ts';
+import { buildXmp, mergeXmpKeywords } from './xmp.ts';
 import { markedFolder, markerUnsafeReasonOnDisk, moveIntoMarkedMessage, unmarkedWarning } from './marker.ts';
 
 export type ExportMode = 'copy' | 'hardlink' | 'symlink' | 'move';
@@ -136,6 +136,16 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
   // stat every source and list every source folder first, many at a time (the thread pool overlaps them)
   const stats = new Map<string, fs.Stats | null>();
   const stemIndex = new Map<string, Map<string, string[]>>();
+  // an existing XMP sidecar with the labels merged in as keywords (per sidecar and label set), or null
+  const merges = new Map<string, string | null>();
+  const mergedXmp = async (file: string, labels: string[]): Promise<string | null> => {
+    const key = `${file}\0${labels.join('\0')}`;
+    if (!merges.has(key)) {
+      const text = await xfs.readFile(file).then((b) => b.toString('utf8'), () => null);
+      merges.set(key, text === null ? null : mergeXmpKeywords(text, labels));
+    }
+    return merges.get(key)!;
+  };
   // a path component of a target folder that exists but is not a folder (checked once per folder)
   const blockedCache = new Map<string, string | null>();
   const blockedBy = async (dir: string): Promise<string | null> => {
@@ -223,9 +233,20 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
       ];
       if (opts.keywords && labels.length) {
         const kwFor = (n: string) => n + '.xmp';
-        const clash = sidecarInfo.some((s) => foldKey(s.nameFor(r.fileName)) === foldKey(kwFor(r.fileName)));
-        if (clash) {
-          conflict({ photoId: p.id, src: p.path, dst: path.join(dir, kwFor(r.fileName)), kind: 'keywordsSkipped', detail: 'the photo already has this XMP sidecar; it is copied as is and keywords are not written' });
+        const clashAt = wants.findIndex((w) => w.kind === 'sidecar' && foldKey(w.nameFor(r.fileName)) === foldKey(kwFor(r.fileName)));
+        if (clashAt >= 0) {
+          // the photo already has this XMP sidecar (darktable writes one for every photo it opened): a copied
+          // sidecar gets the keywords merged into it, the original staying as it is; a moved or linked one is the
+          // original itself and travels unchanged
+          const sc = wants[clashAt];
+          const merged = sc.op === 'copy' ? await mergedXmp(sc.src!, labels) : null;
+          if (merged !== null) {
+            wants[clashAt] = { kind: 'keywords', op: 'write', src: null, expectHash: hashBuffer(merged), size: Buffer.byteLength(merged), nameFor: sc.nameFor, content: merged };
+          } else {
+            conflict({ photoId: p.id, src: p.path, dst: path.join(dir, kwFor(r.fileName)), kind: 'keywordsSkipped', detail: sc.op === 'copy'
+              ? 'the photo already has this XMP sidecar, in a form Sift cannot add keywords to safely; it is copied as is and keywords are not written'
+              : `the photo already has this XMP sidecar; it is ${sc.op === 'move' ? 'moved' : 'linked'} as is (it is the original) and keywords are not written` });
+          }
         } else {
           const xmp = buildXmp(labels);
           wants.push({ kind: 'keywords', op: 'write', src: null, expectHash: hashBuffer(xmp), size: Buffer.byteLength(xmp), nameFor: kwFor, content: xmp });

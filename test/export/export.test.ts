@@ -548,6 +548,68 @@ describe('export marker (.sift-export)', () => {
   });
 });
 
+describe('keywords into existing XMP sidecars', () => {
+  const darktable = (rating: number, tags: string[]) => `<?xml version="1.0" encoding="UTF-8"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 4.4.0-Exiv2">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:darktable="http://darktable.sf.net/"
+   xmp:Rating="${rating}"
+   darktable:xmp_version="5">
+${tags.length ? `   <dc:subject>\n    <rdf:Bag>\n${tags.map((t) => `     <rdf:li>${t}</rdf:li>`).join('\n')}\n    </rdf:Bag>\n   </dc:subject>\n` : ''}   <darktable:history>
+    <rdf:Seq>
+     <rdf:li darktable:operation="exposure" darktable:enabled="1"/>
+    </rdf:Seq>
+   </darktable:history>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+`;
+
+  it('a copy export merges the labels into the copy of an existing XMP sidecar; the original sidecar is untouched', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, [{ rel: 'IMG_5.JPG', labels: ['Cats', 'Pets'] }, { rel: 'IMG_6.JPG', labels: ['Cats'] }, { rel: 'IMG_7.JPG', labels: ['Dogs'] }]);
+    fs.writeFileSync(path.join(src, 'IMG_5.JPG.xmp'), darktable(3, ['holiday', 'Cats']));   // darktable's sidecar, tagged
+    fs.writeFileSync(path.join(src, 'IMG_6.JPG.xmp'), darktable(1, []));                    // no keywords yet
+    fs.writeFileSync(path.join(src, 'IMG_7.JPG.xmp'), '<x:xmpmeta>not <closed</x:xmpmeta>'); // not well-formed
+    const before = snapshot(src, dest);
+    const plan = await planExport(db, opts(dest, { keywords: true }));
+    expect(plan.conflicts.filter((c) => c.kind === 'keywordsSkipped').map((c) => path.basename(c.dst))).toEqual(['IMG_7.JPG.xmp']);
+    expect(await runExport({ db }, plan.exportId)).toMatchObject({ state: 'done', failedTotal: 0 });
+    const read = (p: string) => fs.readFileSync(path.join(dest, p), 'utf8');
+    expect(readXmpSubjects(read('Cats/IMG_5.JPG.xmp'))).toEqual(['holiday', 'Cats', 'Pets']);
+    expect(readXmpSubjects(read('Pets/IMG_5.JPG.xmp'))).toEqual(['holiday', 'Cats', 'Pets']);
+    expect(read('Cats/IMG_5.JPG.xmp')).toContain('<rdf:li>Sift|Pets</rdf:li>');
+    for (const f of ['Cats/IMG_5.JPG.xmp', 'Cats/IMG_6.JPG.xmp']) {
+      expect(read(f)).toContain('darktable:operation="exposure"');                     // the rest is kept
+      expect(read(f)).toMatch(/xmp:Rating="[13]"/);
+    }
+    expect(readXmpSubjects(read('Cats/IMG_6.JPG.xmp'))).toEqual(['Cats']);
+    expect(read('Dogs/IMG_7.JPG.xmp')).toBe('<x:xmpmeta>not <closed</x:xmpmeta>');   // copied as is
+    expect(snapshot(src)).toEqual(new Map([...before].filter(([p]) => p.startsWith(src))));   // originals untouched
+    // the merged sidecars are the export's own files: undo removes them with the photos
+    await undoExport({ db }, plan.exportId);
+    expect(snapshot(src, dest)).toEqual(before);
+    db.close();
+  });
+
+  it('a move export moves an existing XMP sidecar unchanged and says the keywords were not written', async () => {
+    const dir = tmp(); const db = newDb(dir);
+    const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
+    await makeLib(db, src, [{ rel: 'IMG_5.JPG', labels: ['Cats'] }]);
+    const xmp = darktable(2, ['holiday']);
+    fs.writeFileSync(path.join(src, 'IMG_5.JPG.xmp'), xmp);
+    const plan = await planExport(db, opts(dest, { keywords: true, mode: 'move' }));
+    expect(plan.conflicts.find((c) => c.kind === 'keywordsSkipped')?.detail).toMatch(/moved as is/);
+    expect(await runExport({ db }, plan.exportId)).toMatchObject({ state: 'done', failedTotal: 0 });
+    expect(fs.readFileSync(path.join(dest, 'Cats', 'IMG_5.JPG.xmp'), 'utf8')).toBe(xmp);
+    db.close();
+  });
+});
+
 describe('copy-on-write file systems', () => {
   it('on btrfs a copy export makes clones (shared extents), verified like copies; they are independent files', async (ctx) => {
     const dir = tmp(); const db = newDb(dir);
