@@ -646,11 +646,14 @@ export async function undoExport(env: RunEnv, exportId: number): Promise<UndoSum
     // of this export, that no other export still in use has items in (a running one may be filling it)
     const within = (dir: string, top: string) => dir === top || dir.startsWith(top.endsWith(path.sep) ? top : top + path.sep);
     const mine = (db.prepare(`SELECT DISTINCT dir FROM export_items WHERE export_id = ?`).all(exportId) as { dir: string }[]).map((r) => r.dir);
-    const inUse = (db.prepare(`SELECT DISTINCT i.dir FROM export_items i JOIN exports e ON e.id = i.export_id
-      WHERE i.export_id <> ? AND e.state NOT IN ('undone', 'planned')`).all(exportId) as { dir: string }[]).map((r) => r.dir);
-    const leftByUndone = (db.prepare(`SELECT d.export_id id, d.path FROM export_dirs d JOIN exports e ON e.id = d.export_id
+    let leftByUndone = (db.prepare(`SELECT d.export_id id, d.path FROM export_dirs d JOIN exports e ON e.id = d.export_id
       WHERE d.export_id <> ? AND e.state = 'undone'`).all(exportId) as { id: number; path: string }[])
-      .filter((d) => mine.some((m) => within(m, d.path)) && !inUse.some((u) => within(u, d.path)));
+      .filter((d) => mine.some((m) => within(m, d.path)));
+    if (leftByUndone.length) {
+      const inUse = (db.prepare(`SELECT DISTINCT i.dir FROM export_items i JOIN exports e ON e.id = i.export_id
+        WHERE i.export_id <> ? AND e.state NOT IN ('undone', 'planned')`).all(exportId) as { dir: string }[]).map((r) => r.dir);
+      leftByUndone = leftByUndone.filter((d) => !inUse.some((u) => within(u, d.path)));
+    }
     const dirs = [...(db.prepare(`SELECT export_id id, path FROM export_dirs WHERE export_id = ?`).all(exportId) as { id: number; path: string }[]), ...leftByUndone]
       .sort((a, b) => b.path.length - a.path.length);
     const forget = db.prepare(`DELETE FROM export_dirs WHERE export_id = ? AND path = ?`);
