@@ -141,7 +141,8 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
   const mergedXmp = async (file: string, labels: string[]): Promise<string | null> => {
     const key = `${file}\0${labels.join('\0')}`;
     if (!merges.has(key)) {
-      const text = await xfs.readFile(file).then((b) => b.toString('utf8'), () => null);
+      // only valid UTF-8 is edited: any other bytes would not survive the round trip through a string
+      const text = await xfs.readFile(file).then((b) => { const t = b.toString('utf8'); return Buffer.from(t, 'utf8').equals(b) ? t : null; }, () => null);
       merges.set(key, text === null ? null : mergeXmpKeywords(text, labels));
     }
     return merges.get(key)!;

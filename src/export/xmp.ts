@@ -4,8 +4,12 @@ import { XMLValidator } from 'fast-xml-parser';
 
 const NS = { dc: 'http://purl.org/dc/elements/1.1/', lr: 'http://ns.adobe.com/lightroom/1.0/' } as const;
 
+// control characters other than tab and newlines are not allowed in XML 1.0: dropped from the keywords
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F]/g;
+
 function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return s.replace(CONTROL, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 export function buildXmp(labels: string[]): string {
@@ -61,7 +65,7 @@ function addToBag(xml: string, prefix: keyof typeof NS, local: string, values: s
     if (!add.length) return xml;
     return xml.slice(0, bag.bagEnd) + add.map((v) => ` <rdf:li>${esc(v)}</rdf:li>\n    `).join('') + xml.slice(bag.bagEnd);
   }
-  const d = /<rdf:Description\b([^>]*?)(\/?)>/.exec(xml);
+  const d = /<rdf:Description\b((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/.exec(xml);   // a '>' may sit in a quoted value
   if (!d) return null;
   // the prefix must be unbound or bound to the right namespace where the element goes (declared on the
   // Description itself or on an ancestor, whose start tags all come before)
@@ -80,8 +84,16 @@ function addToBag(xml: string, prefix: keyof typeof NS, local: string, values: s
  * is kept as it is. Null when the packet is not one this can edit safely (not well-formed XML, no
  * rdf:Description, the property in another form, a prefix bound elsewhere): the sidecar is then copied as is.
  */
-export function mergeXmpKeywords(xml: string, labels: string[]): string | null {
+export function mergeXmpKeywords(xml: string, rawLabels: string[]): string | null {
+  const labels = rawLabels.map((l) => l.replace(CONTROL, ''));
   if (XMLValidator.validate(xml) !== true) return null;
+  // markup inside comments or CDATA would fool the text edits below
+  if (xml.includes('<!--') || xml.includes('<![CDATA[')) return null;
+  // the Dublin Core or Lightroom namespace under another prefix (or as the default namespace): its subject
+  // property may already be there under that name, and a second one would be invalid XMP
+  for (const [prefix, uri] of Object.entries(NS)) {
+    for (const m of xml.matchAll(/xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']/g)) if (m[2] === uri && m[1] !== prefix) return null;
+  }
   const withDc = addToBag(xml, 'dc', 'subject', labels);
   const out = withDc === null ? null : addToBag(withDc, 'lr', 'hierarchicalSubject', labels.map((l) => `Sift|${l}`));
   if (out === null || XMLValidator.validate(out) !== true) return null;

@@ -571,13 +571,16 @@ ${tags.length ? `   <dc:subject>\n    <rdf:Bag>\n${tags.map((t) => `     <rdf:li
   it('a copy export merges the labels into the copy of an existing XMP sidecar; the original sidecar is untouched', async () => {
     const dir = tmp(); const db = newDb(dir);
     const src = path.join(dir, 'src'); const dest = path.join(dir, 'out');
-    await makeLib(db, src, [{ rel: 'IMG_5.JPG', labels: ['Cats', 'Pets'] }, { rel: 'IMG_6.JPG', labels: ['Cats'] }, { rel: 'IMG_7.JPG', labels: ['Dogs'] }]);
+    await makeLib(db, src, [{ rel: 'IMG_5.JPG', labels: ['Cats', 'Pets'] }, { rel: 'IMG_6.JPG', labels: ['Cats'] }, { rel: 'IMG_7.JPG', labels: ['Dogs'] }, { rel: 'IMG_8.JPG', labels: ['Dogs'] }]);
     fs.writeFileSync(path.join(src, 'IMG_5.JPG.xmp'), darktable(3, ['holiday', 'Cats']));   // darktable's sidecar, tagged
     fs.writeFileSync(path.join(src, 'IMG_6.JPG.xmp'), darktable(1, []));                    // no keywords yet
     fs.writeFileSync(path.join(src, 'IMG_7.JPG.xmp'), '<x:xmpmeta>not <closed</x:xmpmeta>'); // not well-formed
+    // a sidecar in ISO-8859-1 (not UTF-8): its bytes would not survive an edit, so it is copied as is
+    const latin1 = Buffer.from(darktable(2, []).replace('xmp:Rating="2"', 'xmp:Rating="2" xmp:Label="Malmö"'), 'latin1');
+    fs.writeFileSync(path.join(src, 'IMG_8.JPG.xmp'), latin1);
     const before = snapshot(src, dest);
     const plan = await planExport(db, opts(dest, { keywords: true }));
-    expect(plan.conflicts.filter((c) => c.kind === 'keywordsSkipped').map((c) => path.basename(c.dst))).toEqual(['IMG_7.JPG.xmp']);
+    expect(plan.conflicts.filter((c) => c.kind === 'keywordsSkipped').map((c) => path.basename(c.dst))).toEqual(['IMG_7.JPG.xmp', 'IMG_8.JPG.xmp']);
     expect(await runExport({ db }, plan.exportId)).toMatchObject({ state: 'done', failedTotal: 0 });
     const read = (p: string) => fs.readFileSync(path.join(dest, p), 'utf8');
     expect(readXmpSubjects(read('Cats/IMG_5.JPG.xmp'))).toEqual(['holiday', 'Cats', 'Pets']);
@@ -589,6 +592,7 @@ ${tags.length ? `   <dc:subject>\n    <rdf:Bag>\n${tags.map((t) => `     <rdf:li
     }
     expect(readXmpSubjects(read('Cats/IMG_6.JPG.xmp'))).toEqual(['Cats']);
     expect(read('Dogs/IMG_7.JPG.xmp')).toBe('<x:xmpmeta>not <closed</x:xmpmeta>');   // copied as is
+    expect(fs.readFileSync(path.join(dest, 'Dogs/IMG_8.JPG.xmp')).equals(latin1)).toBe(true);
     expect(snapshot(src)).toEqual(new Map([...before].filter(([p]) => p.startsWith(src))));   // originals untouched
     // the merged sidecars are the export's own files: undo removes them with the photos
     await undoExport({ db }, plan.exportId);
