@@ -36,7 +36,10 @@ export interface ExportPlan {
   placements: number;
   /** file operations, sidecars and keyword files included */
   files: number;
+  /** sidecars copied, linked or moved with their photo (an XMP sidecar that gets the keywords merged in counts
+   *  as a keyword file instead) */
   sidecars: number;
+  /** XMP keyword sidecars written: new ones, and copies of existing XMP sidecars with the labels merged in */
   keywordFiles: number;
   bytesToWrite: number;
   freeBytes: number | null;
