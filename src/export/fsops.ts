@@ -80,12 +80,10 @@ export const nodeFs: ExportFs = {
 };
 
 /** xxh3-128 of the content, 32 hex digits (the library's photos.hash format). */
-export function hashBuffer(buf: Uint8Array | string): string {
-  return xxh128Hex(buf);
-}
+export { xxh128Hex as hashBuffer };
 
 export async function hashFile(xfs: ExportFs, file: string): Promise<string> {
-  return hashBuffer(await xfs.readFile(file));
+  return xxh128Hex(await xfs.readFile(file));
 }
 
 /** Compares two hex hashes by value (tolerates different zero padding / case). */

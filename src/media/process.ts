@@ -53,10 +53,6 @@ export type ProcessResult = ProcessOk | ProcessFailed;
 
 const MAX_READ_BYTES = 1024 * 1024 * 1024;
 
-export function hashBuffer(buf: Uint8Array): string {
-  return xxh128Hex(buf);
-}
-
 export function thumbRel(hash: string): string {
   return path.join(hash.slice(0, 2), `${hash}.jpg`);
 }
@@ -101,7 +97,7 @@ export async function processPhoto(task: ProcessTask): Promise<ProcessResult> {
   }
   size = buf.length;
   const sn = sniff(buf.subarray(0, 64));
-  const hash = buf.length ? hashBuffer(buf) : undefined;
+  const hash = buf.length ? xxh128Hex(buf) : undefined;
   if (sn.format === null) return { ok: false, error: sn.what, size, mtimeMs, hash, format: null };
   const format = sn.format;
 
