@@ -124,7 +124,11 @@ async function main() {
       try { fs.writeFileSync('/proc/sys/vm/drop_caches', '3'); } catch { evicted = 'none'; }
     }
   };
-  const flushed = () => { if (toDisk) execFileSync('sync', ['-f', outRoot]); };
+  // --to-disk: how much data was still only in memory (Dirty in /proc/meminfo) when a contender returned, before the
+  // sync: what its own write-back had not started yet
+  const dirtyMb = (): number => { try { return Number(/^Dirty:\s+(\d+)/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? NaN) / 1024; } catch { return NaN; } };
+  const dirty: Record<'seq' | 'conc' | 'sift', number[]> = { seq: [], conc: [], sift: [] };
+  const flushed = (who: 'seq' | 'conc' | 'sift') => { if (toDisk) { dirty[who].push(dirtyMb()); execFileSync('sync', ['-f', outRoot]); } };
 
   const cpu: Record<'seq' | 'conc' | 'sift', number[]> = { seq: [], conc: [], sift: [] };
   const cpuOf = (c0: NodeJS.CpuUsage) => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
@@ -142,7 +146,7 @@ async function main() {
         await fs.promises.copyFile(p.file, path.join(d, path.basename(p.file)));
       }
     }));
-    flushed();
+    flushed(conc === 1 ? 'seq' : 'conc');
     const t = (performance.now() - t0) / 1000;
     cpu[conc === 1 ? 'seq' : 'conc'].push(cpuOf(c0));
     return t;
@@ -158,7 +162,7 @@ async function main() {
     const plan = await engine.call('export.plan', { to: s, mode: 'copy' });
     const t1 = performance.now();
     const run = await engine.call('export.run', { exportId: plan.exportId });
-    flushed();
+    flushed('sift');
     const t2 = performance.now();
     cpu.sift.push(cpuOf(c0));
     if (run.created !== photos.length || run.failedTotal) throw new Error(`export incomplete: ${JSON.stringify(run).slice(0, 500)}`);
@@ -192,7 +196,7 @@ async function main() {
   const ratioRun = med(res.ratioRun);
   const load1 = os.loadavg();
   const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
-  const line = (name: string, s: number, c?: number[]) => `  ${name.padEnd(36)} ${s.toFixed(3)} s  ${mbps(s).padStart(6)} MB/s  ${fps(s).padStart(5)} files/s${c ? `   CPU ${med(c).toFixed(3)} s (all threads)` : ''}`;
+  const line = (name: string, s: number, c?: number[], d?: number[]) => `  ${name.padEnd(36)} ${s.toFixed(3)} s  ${mbps(s).padStart(6)} MB/s  ${fps(s).padStart(5)} files/s${c ? `   CPU ${med(c).toFixed(3)} s (all threads)` : ''}${d?.length ? `   not yet written back when it returned: ${med(d).toFixed(0)} MB` : ''}`;
   console.log(`export benchmark: ${photos.length} files, ${(bytes / 1e6).toFixed(1)} MB (${(bytes / photos.length / 1e3).toFixed(0)} kB average) from ${libArg ? source : 'a synthetic library'} to ${outRoot}`);
   console.log(`  ${rounds} rounds (order rotated), medians; ${os.cpus().length} cores; load average ${la(load0)} before, ${la(load1)} after`);
   console.log(toDisk
@@ -202,9 +206,9 @@ async function main() {
       none: 'the sources could NOT be evicted (no python3, not root): they were read from memory',
     }[evicted]}`
     : '  in the page cache: sources cached, copies not flushed to disk (--to-disk measures until they are on disk)');
-  console.log(line('plain fs.copyFile, 1 at a time', med(res.seq), cpu.seq));
-  console.log(line('plain fs.copyFile, 4 at a time', med(res.conc), cpu.conc));
-  console.log(line('sift export: plan + run (verified)', med(res.sift), cpu.sift));
+  console.log(line('plain fs.copyFile, 1 at a time', med(res.seq), cpu.seq, dirty.seq));
+  console.log(line('plain fs.copyFile, 4 at a time', med(res.conc), cpu.conc, dirty.conc));
+  console.log(line('sift export: plan + run (verified)', med(res.sift), cpu.sift, dirty.sift));
   console.log(line('sift export: run only', med(res.siftRun)));
   console.log(`  ${'sift export: plan only'.padEnd(36)} ${med(res.siftPlan).toFixed(3)} s`);
   if (cold) console.log(`  ${'sift round 1 (starts the workers)'.padEnd(36)} ${(cold as { all: number }).all.toFixed(3)} s plan + run`);

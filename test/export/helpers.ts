@@ -135,16 +135,30 @@ export function mountTmpfs(dir: string, size: string, extra = ''): (() => void) 
  * (btrfs-progs; .ci/run installs it). Returns the unmount function, or why it could not be made.
  */
 export function mountBtrfs(dir: string, sizeMb = 200): (() => void) | string {
+  return mountImage('btrfs', dir, sizeMb);
+}
+
+/** A fresh ext4 file system with the defaults of mkfs.ext4 (a journal, delayed allocation), loop-mounted at dir. */
+export function mountExt4(dir: string, sizeMb = 64): (() => void) | string {
+  return mountImage('ext4', dir, sizeMb);
+}
+
+/** A loop-mounted file system image at dir (root only); the unmount function, or why it could not be made. */
+function mountImage(kind: 'btrfs' | 'ext4', dir: string, sizeMb: number): (() => void) | string {
   if (process.getuid?.() !== 0) return 'not root (a loop mount needs root)';
   const img = `${dir}.img`;
-  try { execFileSync('mkfs.btrfs', ['--version'], { stdio: 'pipe' }); } catch { return 'mkfs.btrfs not found (apt-get install btrfs-progs)'; }
+  const mkfs = `mkfs.${kind}`;
+  const pkg = kind === 'btrfs' ? 'btrfs-progs' : 'e2fsprogs';
+  try { execFileSync(mkfs, ['-V'], { stdio: 'pipe' }); } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return `${mkfs} not found (apt-get install ${pkg})`;
+  }
   try {
     fs.mkdirSync(dir, { recursive: true });
     fs.closeSync(fs.openSync(img, 'w'));
     fs.truncateSync(img, sizeMb << 20);
-    execFileSync('mkfs.btrfs', ['-q', img], { stdio: 'pipe' });
+    execFileSync(mkfs, kind === 'btrfs' ? ['-q', img] : ['-q', '-F', img], { stdio: 'pipe' });
     execFileSync('mount', ['-o', 'loop', img, dir], { stdio: 'pipe' });
-  } catch (e) { fs.rmSync(img, { force: true }); return `cannot mount a btrfs image: ${String((e as Error).message).split('\n')[0]}`; }
+  } catch (e) { fs.rmSync(img, { force: true }); return `cannot mount a ${kind} image: ${String((e as Error).message).split('\n')[0]}`; }
   return () => { try { execFileSync('umount', ['-d', dir], { stdio: 'pipe' }); } catch { /* already gone */ } fs.rmSync(img, { force: true }); };
 }
 
