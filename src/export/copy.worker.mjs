@@ -5,6 +5,7 @@
 // 0.4 s of CPU per thread at every start; this file loads in a few milliseconds. Its types are in copy.ts
 // (CopyJob, CopyTask, CopyResult, WorkerFault); test/export covers it through the pool (including injected faults).
 import fs from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 
 // xxh3-128 by xxhash-addon (the reference C xxHash, SIMD): the same function as src/util/hash.ts, the indexer's.
@@ -74,14 +75,16 @@ function readBack(file) {
 // independent file for every purpose and costs no space until one side changes.
 const COPY_FLAGS = fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE;
 
-// On Linux the copy goes into a file this thread created exclusively and holds open, through /proc/self/fd/N (the
-// open file itself, whatever its name points to by then); libuv's copy into an existing file truncates it to zero
-// first, and on ext4 (auto_da_alloc) a file truncated to zero starts its write-back when the copy closes it. An
-// exclusive copy (COPYFILE_EXCL) skips that truncation, so all its data stayed dirty in memory until the next sync:
-// exporting 422 MB to disk then took 1.5x longer to reach the disk than a plain fs.copyFile (which truncates).
-// The held descriptor (read-write) also serves the read-back: one open fewer, and it reads the very file we wrote.
-// Where /proc/self/fd does not reopen the same file (no /proc, other systems), the exclusive copy by name is used
-// (also with SIFT_COPY_BY_NAME=1).
+// On Linux, on the local file systems below, the copy goes into a file this thread created exclusively and holds
+// open, through /proc/self/fd/N (the open file itself, whatever its name points to by then). libuv's copy into an
+// existing file truncates it to zero first, and ext4 (auto_da_alloc), XFS and btrfs start the write-back of a file
+// truncated to zero when it is closed. An exclusive copy (COPYFILE_EXCL) skips that truncation, so all of an export's
+// data stayed dirty in memory until the next sync: exporting 422 MB to disk then took 1.5x as long to reach the disk
+// as a plain fs.copyFile (which truncates). The held descriptor also serves the read-back: one open fewer, and it
+// reads the very file we wrote. Only where the reopen is known to reach the same inode without looking the name up
+// again: on FUSE, SMB or NFS a reopen goes by path on the server, and a file put under our name in between could be
+// the one truncated. Elsewhere (other file systems, no /proc, other systems, SIFT_COPY_BY_NAME=1): the exclusive copy
+// by name.
 export const PROC_FD = process.env.SIFT_COPY_BY_NAME !== '1' && process.platform === 'linux' && (() => {
   let fd = -1;
   try {
@@ -91,9 +94,27 @@ export const PROC_FD = process.env.SIFT_COPY_BY_NAME !== '1' && process.platform
   } catch { return false; } finally { if (fd >= 0) fs.closeSync(fd); }
 })();
 
+/** statfs f_type of the file systems where the copy goes through /proc/self/fd (see PROC_FD). */
+export const PROC_FD_FS = new Map([[0xef53, 'ext4'], [0x58465342, 'xfs'], [0x9123683e, 'btrfs']]);
+const procFdByDir = new Map();
+
+/** Whether copies into `dir` go through /proc/self/fd (PROC_FD, and dir is on ext4, XFS or btrfs); cached. */
+export function procFdFor(dir) {
+  if (!PROC_FD) return false;
+  let v = procFdByDir.get(dir);
+  if (v === undefined) {
+    try { v = PROC_FD_FS.has(fs.statfsSync(dir).type); } catch { v = false; }
+    if (procFdByDir.size > 10_000) procFdByDir.clear();
+    procFdByDir.set(dir, v);
+  }
+  return v;
+}
+
 function closeQuietly(fd) {
   if (fd >= 0) try { fs.closeSync(fd); } catch { /* nothing to do */ }
 }
+
+function sameFile(a, b) { return a.ino === b.ino && a.dev === b.dev; }
 
 /**
  * Removes `file` if it is still the file open as `fd` (ours): a file someone else put at that name is never removed.
@@ -101,45 +122,63 @@ function closeQuietly(fd) {
  */
 function unlinkOurs(file, fd) {
   try {
-    const a = fs.fstatSync(fd), b = fs.lstatSync(file);
-    if (a.ino === b.ino && a.dev === b.dev) fs.unlinkSync(file);
+    if (sameFile(fs.fstatSync(fd), fs.lstatSync(file))) fs.unlinkSync(file);
     return true;
   } catch (e) { return e?.code === 'ENOENT'; }
+}
+
+/** The error, with /proc/self/fd/N in its message replaced by the target's name. */
+function named(e, fdPath, dst) {
+  if (fdPath && typeof e?.message === 'string' && e.message.includes(fdPath)) e.message = e.message.split(fdPath).join(dst);
+  return e;
 }
 
 /**
  * Exclusive copy (never overwrites: O_EXCL), then the copy is read back and hashed: it must equal the expected hash
  * (the index's), or the source as it is now (changed since it was indexed). Any failure after the copy was created
- * removes it. `procFd`: copy through /proc/self/fd (see PROC_FD); tests pass false to cover the other systems' path.
+ * removes it (only while the name still holds our file). `procFd`: copy through /proc/self/fd (see PROC_FD; by
+ * default where procFdFor says so); tests force either path.
  */
-export function copyVerifySync(job, faults = [], mark = () => {}, procFd = PROC_FD) {
+export function copyVerifySync(job, faults = [], mark = () => {}, procFd = procFdFor(path.dirname(job.dst))) {
   const hit = (at) => faults.find((f) => f.at === at && (job.src.includes(f.match) || job.dst.includes(f.match))) ?? null;
   mark(1);   // copying: from here, a file at job.dst is ours (the copy is exclusive), until the copy fails
-  let fd = -1;
+  let fd = -1, fdPath = '';
   try {
     const f = hit('copy');
     if (f) throw injected(f.code ?? 'EIO', `copyFile '${job.dst}'`);
     if (procFd) {
+      // the source first: a missing one creates nothing, and a dangling symlink to the target would otherwise resolve
+      // to the new file once it exists (libuv then "copies" it onto itself, and the empty file would verify against it)
+      fs.statSync(job.src);
       fd = fs.openSync(job.dst, 'wx+');   // O_RDWR | O_CREAT | O_EXCL
-      fs.copyFileSync(job.src, `/proc/self/fd/${fd}`, fs.constants.COPYFILE_FICLONE);
+      fs.fchmodSync(fd, 0o600);            // only ours while it is written (whatever the umask); libuv then sets the source's mode
+      fdPath = `/proc/self/fd/${fd}`;
+      fs.copyFileSync(job.src, fdPath, fs.constants.COPYFILE_FICLONE);
     } else fs.copyFileSync(job.src, job.dst, COPY_FLAGS);   // a copy that fails midway is removed by libuv
   } catch (e) {
     // nothing created (e.g. EEXIST: another file is there), or the file we created is removed again
     const left = fd >= 0 && !unlinkOurs(job.dst, fd);
     closeQuietly(fd);
     if (!left) mark(3);
-    return { error: errInfo(e) };
+    return { error: errInfo(named(e, fdPath, job.dst)) };
   }
   if (hit('crash')) { closeQuietly(fd); throw new Error(`injected fault: the worker stopped after copying ${job.dst}`); }
   try {
     if (hit('corrupt')) fs.appendFileSync(job.dst, 'x');
     const f = hit('read');
     if (f) throw injected(f.code ?? 'EIO', `readFile '${job.dst}'`);
-    const h = hash128(fd >= 0 ? readAll(fd) : readBack(job.dst));
-    if (sameHex(h, job.expectHash)) return { hash: h };
+    if (fd < 0) fd = fs.openSync(job.dst, 'r');   // by name: what is there now (ours, unless replaced since the copy)
+    const h = hash128(readAll(fd));
     // the source may have changed since it was indexed: compare with the source as it is now
-    if (sameHex(h, hash128(readBack(job.src)))) return { hash: h };
-    throw new Error(`verification failed: the copy differs from ${job.src}`);
+    if (!sameHex(h, job.expectHash) && !sameHex(h, hash128(readBack(job.src)))) throw new Error(`verification failed: the copy differs from ${job.src}`);
+    // the verified file must still be the one at the name (not removed, nor replaced by someone else's since)
+    let at;
+    try { at = fs.lstatSync(job.dst); } catch { at = null; }
+    if (!at || !sameFile(at, fs.fstatSync(fd))) {
+      mark(3);   // nothing of ours is at the name: the engine picks the name again (EEXIST) and copies once more
+      return { error: { code: 'EEXIST', message: `${job.dst} was ${at ? 'replaced by another file' : 'removed'} while it was being exported` } };
+    }
+    return { hash: h };
   } catch (e) {
     if (fd >= 0) unlinkOurs(job.dst, fd);
     else { try { fs.unlinkSync(job.dst); } catch { /* already gone */ } }
