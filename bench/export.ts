@@ -10,8 +10,8 @@
 //   plain-1:  fs.copyFile of every file into OUT/base/<label>/<name>, one at a time
 //   plain-4:  the same, 4 at a time                      (the faster of the two, per round, is the reference)
 //   sift:     export.plan + export.run through the engine API (copy mode, journaled, hash-verified)
-// Page cache is warm for both (every source is read once before the first round); each output is deleted after
-// its measurement. Figures: medians over the rounds, and the median of the per-round ratios (each round's sift
+// Page cache is warm for both (every source is read once before the first round); the outputs are kept until the
+// end of the run when they fit (else each is deleted after its measurement; see `keepAll`). Figures: medians over the rounds, and the median of the per-round ratios (each round's sift
 // time against that round's reference). Round 1 of sift includes starting the copy workers (printed apart).
 // CPU time (user + system, all threads of this process) is printed too: on a loaded machine it moves much less
 // than wall time, so it shows the cost per file when the wall-clock ratio is noise.
@@ -166,15 +166,22 @@ async function main() {
     const t2 = performance.now();
     cpu.sift.push(cpuOf(c0));
     if (run.created !== photos.length || run.failedTotal) throw new Error(`export incomplete: ${JSON.stringify(run).slice(0, 500)}`);
-    fs.rmSync(s, { recursive: true, force: true });
+    drop(s);
     return { all: (t2 - t0) / 1000, plan: (t1 - t0) / 1000, run: (t2 - t1) / 1000 };
   };
+  // The outputs stay until the end of the run when they fit (3 copies per round in a fifth of the free space):
+  // deleting thousands of files between measurements makes the next ones slower to create on a file system
+  // without a journal (ext4 then skips inodes freed in the last minutes, checking each one: see README), and
+  // that cost falls on whichever contender comes next. Otherwise each output is deleted after its measurement.
+  const free = (() => { try { const f = fs.statfsSync(outRoot); return f.bavail * f.bsize; } catch { return 0; } })();
+  const keepAll = 3 * rounds * bytes < free / 5;
+  const drop = (d: string) => { if (!keepAll) fs.rmSync(d, { recursive: true, force: true }); };
   let cold: { all: number; plan: number; run: number } | null = null;
   for (let r = 0; r < rounds; r++) {
     const b1 = path.join(outRoot, `base-seq-${r}`), b4 = path.join(outRoot, `base-c4-${r}`);
     const steps: (() => Promise<void>)[] = [
-      async () => { res.seq.push(await baseline(1, b1)); fs.rmSync(b1, { recursive: true, force: true }); },
-      async () => { res.conc.push(await baseline(4, b4)); fs.rmSync(b4, { recursive: true, force: true }); },
+      async () => { res.seq.push(await baseline(1, b1)); drop(b1); },
+      async () => { res.conc.push(await baseline(4, b4)); drop(b4); },
       async () => {
         const t = await siftRound(r);
         if (r === 0) cold = t;
@@ -198,7 +205,7 @@ async function main() {
   const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   const line = (name: string, s: number, c?: number[], d?: number[]) => `  ${name.padEnd(36)} ${s.toFixed(3)} s  ${mbps(s).padStart(6)} MB/s  ${fps(s).padStart(5)} files/s${c ? `   CPU ${med(c).toFixed(3)} s (all threads)` : ''}${d?.length ? `   not yet written back when it returned: ${med(d).toFixed(0)} MB` : ''}`;
   console.log(`export benchmark: ${photos.length} files, ${(bytes / 1e6).toFixed(1)} MB (${(bytes / photos.length / 1e3).toFixed(0)} kB average) from ${libArg ? source : 'a synthetic library'} to ${outRoot}`);
-  console.log(`  ${rounds} rounds (order rotated), medians; ${os.cpus().length} cores; load average ${la(load0)} before, ${la(load1)} after`);
+  console.log(`  ${rounds} rounds (order rotated), medians; ${os.cpus().length} cores; load average ${la(load0)} before, ${la(load1)} after; outputs ${keepAll ? 'kept until the end' : 'deleted after each measurement (not enough free space to keep them)'}`);
   console.log(toDisk
     ? `  to disk: each time includes sync -f of the destination; ${{
       sources: 'the sources were evicted from the page cache before each measurement (read from disk)',
