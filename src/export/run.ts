@@ -13,6 +13,7 @@ import { exportFs } from './copy.ts';
 import { EXPORT_MARKER } from '../library/crawl.ts';
 import { Listing, resolveUnit, isIdentical, type Op, type Want } from './resolve.ts';
 import { markedFolder, markerUnsafeReasonOnDisk, moveIntoMarkedMessage, unmarkedWarning } from './marker.ts';
+import type { Checkpoints } from '../store/checkpoint.ts';
 
 export interface ItemRow {
   id: number; export_id: number; grp: number; unit: number; seq: number; photo_id: number | null;
@@ -34,6 +35,8 @@ export interface RunEnv {
   concurrency?: number;
   /** Placements resolved and journaled per transaction. Default: 64; with the worker copy path, 256. */
   batchSize?: number;
+  /** WAL checkpoints off the engine's thread while the export runs (see store/checkpoint.ts). */
+  checkpoints?: Checkpoints;
 }
 
 // Summaries have the API's shapes (one definition, in the contract).
@@ -77,7 +80,7 @@ class Journal {
   private setDst;
   private setPhotoPath;
   private addDir;
-  constructor(private db: DB) {
+  constructor(private db: DB, private committed: () => void = () => {}) {
     this.setState = db.prepare(`UPDATE export_items SET state = ?, result = COALESCE(?, result), dst_hash = COALESCE(?, dst_hash), error = ? WHERE id = ?`);
     this.setDst = db.prepare(`UPDATE export_items SET dst = ?, state = ?, result = ? WHERE id = ?`);
     this.setPhotoPath = db.prepare(`UPDATE photos SET path = ?, updated_at = ? WHERE id = ? AND path = ?`);
@@ -100,6 +103,7 @@ class Journal {
       this.state(it, state, { result, hash });
       if (it.kind === 'photo' && it.photo_id !== null) this.setPhotoPath.run(to, Date.now(), it.photo_id, from);
     })();
+    this.committed();
   }
   dir(exportId: number, dir: string): void { this.addDir.run(exportId, dir); }
   private queue: (() => void)[] = [];
@@ -114,9 +118,9 @@ class Journal {
     const q = this.queue;
     this.queue = [];
     this.lastFlush = performance.now();
-    if (q.length) this.db.transaction(() => { for (const w of q) w(); })();
+    if (q.length) { this.db.transaction(() => { for (const w of q) w(); })(); this.committed(); }
   }
-  tx<T>(fn: () => T): T { return this.db.transaction(fn)(); }
+  tx<T>(fn: () => T): T { const r = this.db.transaction(fn)(); this.committed(); return r; }
 }
 
 function wantOf(it: ItemRow): Want {
@@ -330,10 +334,13 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
     }
   }
   const warnings: string[] = [];
-  const j = new Journal(db);
+  const j = new Journal(db, () => env.checkpoints?.maybe());
   activeSet(db).add(exportId);
   db.prepare(`UPDATE exports SET state = 'running', pid = ?, error = NULL WHERE id = ?`).run(process.pid, exportId);
   let fatal: string | null = null;
+  // the journal's commits do not checkpoint the WAL in this thread while the export runs (a checkpoint's fsync
+  // waits behind the export's own write-back): a worker thread does it
+  const release = env.checkpoints?.hold();
   try {
     const items = db.prepare(`SELECT * FROM export_items WHERE export_id = ? ORDER BY grp, unit, seq`).all(exportId) as ItemRow[];
     for (const it of items.filter((i) => i.state === 'started')) await recoverItem(xfs, j, it);
@@ -556,6 +563,7 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
     throw e;
   } finally {
     activeSet(db).delete(exportId);
+    release?.();
   }
   return summarize(db, exportId, t0, fatal, warnings);
 }

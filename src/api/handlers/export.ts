@@ -3,6 +3,7 @@ import type { ExportInfo, ExportMode, ExportPlan } from '../contract/export.ts';
 import { ApiError } from '../errors.ts';
 import { planExport, PlanError, type ExportOptions } from '../../export/plan.ts';
 import { CopyWorkers, workerFs } from '../../export/copy.ts';
+import { Checkpointer } from '../../store/checkpoint.ts';
 import { ExportError, effectiveState, type RunSummary, type UndoSummary, getExport, listExports, runExport, undoExport } from '../../export/run.ts';
 
 type K = 'export.plan' | 'export.run' | 'export.resume' | 'export.undo' | 'export.list';
@@ -17,20 +18,23 @@ export function exportHandlers(ctx: EngineContext): Handlers<K> {
   // this engine's copy workers (started by the first plan, so they are ready when it runs; closed with the engine)
   const workers = new CopyWorkers();
   const xfs = workerFs(workers);
-  ctx.onClose(() => workers.close());
+  // WAL checkpoints in a worker thread while exports are planned and run (their fsync would stall the engine)
+  const checkpoints = new Checkpointer(ctx.db, ctx.dbPath);
+  ctx.onClose(() => Promise.all([workers.close(), checkpoints.close()]).then(() => undefined));
   const changed = (mode: string) => {
     ctx.emit({ type: 'exports.changed' });
     if (mode === 'move') ctx.emit({ type: 'library.changed' });
   };
   const plan = async (o: ExportOptions): Promise<ExportPlan> => {
     workers.warm();
-    try { return await planExport(ctx.db, o, xfs); } catch (e) { return apiErr(e); } finally { ctx.emit({ type: 'exports.changed' }); }
+    const release = checkpoints.hold();
+    try { return await planExport(ctx.db, o, xfs); } catch (e) { return apiErr(e); } finally { release(); ctx.emit({ type: 'exports.changed' }); }
   };
   const run = async (exportId: number, jobId: string | undefined, kind: 'export' | 'export.undo') => {
     const mode = (() => { try { return getExport(ctx.db, exportId).mode; } catch (e) { return apiErr(e); } })();
     try {
       return await ctx.jobs.run<RunSummary | UndoSummary>(kind, jobId, (job) => {
-        const env = { db: ctx.db, fs: xfs, signal: job.signal, progress: job.progress };
+        const env = { db: ctx.db, fs: xfs, signal: job.signal, progress: job.progress, checkpoints };
         return kind === 'export' ? runExport(env, exportId) : undoExport(env, exportId);
       });
     } catch (e) { return apiErr(e); } finally { changed(mode); }

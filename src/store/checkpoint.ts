@@ -1,0 +1,87 @@
+// WAL checkpoints off the engine's thread.
+//
+// SQLite checkpoints a WAL database in the thread that commits, when a commit finds the log over 1,000 pages, and a
+// checkpoint fsyncs the log and the database. While an export's write-back fills the disk queue such an fsync took
+// 55-185 ms (once a plan took 463 ms instead of 15 ms), and the export's pipeline waited for it. While a hold() is
+// active, the connection does not checkpoint by itself; after commits, maybe() asks a worker thread with a connection of
+// its own for a PASSIVE checkpoint (it never blocks writers), at most one at a time and one per `everyMs` (5 s), and
+// once more when the last hold ends. What stays on this thread: after a completed checkpoint, the next commit starts
+// the log again from its beginning and SQLite syncs the log's header then (a small fsync, once per checkpoint).
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { DB } from './db.ts';
+
+export interface CheckpointResult { busy: number; log: number; checkpointed: number }
+
+/** What the export needs of it (a no-op object does for tests and :memory: databases). */
+export interface Checkpoints {
+  /** Takes checkpoints off the connection until the returned function is called (nested holds are counted). */
+  hold(): () => void;
+  /** After a commit: a background checkpoint, if none is running and the last one is `everyMs` old. */
+  maybe(): void;
+}
+
+const AUTOCHECKPOINT = 1000;   // SQLite's default (pages)
+
+export class Checkpointer implements Checkpoints {
+  private pool: Piscina | null = null;
+  private running: Promise<void> | null = null;
+  private holds = 0;
+  private lastAt = -Infinity;
+  private closed = false;
+  /** Background checkpoints started, and the result of the last one (for tests and diagnostics). */
+  started = 0;
+  last: CheckpointResult | null = null;
+  readonly enabled: boolean;
+
+  constructor(private db: DB, private file: string, private opts: { everyMs?: number } = {}) {
+    this.enabled = file !== ':memory:' && !db.memory && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+  }
+
+  hold(): () => void {
+    if (!this.enabled || this.closed) return () => {};
+    if (this.holds++ === 0) this.db.pragma('wal_autocheckpoint = 0');
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds > 0) return;
+      if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT}`);
+      this.lastAt = -Infinity;
+      this.maybe();   // what the hold kept in the log: checkpointed in the background, not by the next commit
+    };
+  }
+
+  maybe(): void {
+    if (!this.enabled || this.closed || this.running) return;
+    const now = performance.now();
+    if (now - this.lastAt < (this.opts.everyMs ?? 5000)) return;
+    try { if (fs.statSync(`${this.file}-wal`).size === 0) return; } catch { return; }
+    this.lastAt = now;
+    this.started++;
+    this.running = (this.getPool().run({ file: this.file }) as Promise<CheckpointResult>)
+      .then((r) => { this.last = r; }, () => undefined)
+      .finally(() => { this.running = null; });
+  }
+
+  /** Resolves when no background checkpoint is running. */
+  async idle(): Promise<void> { while (this.running) await this.running; }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.idle();
+    const p = this.pool;
+    this.pool = null;
+    if (p) { await p.run({ close: true }).catch(() => undefined); await p.destroy(); }
+  }
+
+  private getPool(): Piscina {
+    // one thread, started on the first checkpoint; plain JavaScript, without this process's flags (no tsx)
+    this.pool ??= new Piscina({
+      filename: fileURLToPath(new URL('./checkpoint.worker.mjs', import.meta.url)),
+      minThreads: 1, maxThreads: 1, idleTimeout: 60_000, execArgv: [],
+    });
+    return this.pool;
+  }
+}

@@ -1,0 +1,89 @@
+// WAL checkpoints off the engine's thread (src/store/checkpoint.ts): while held, the connection never checkpoints by
+// itself; a worker thread with its own connection does, and after the hold SQLite's default is back.
+import { describe, it, expect } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDb } from '../src/store/db.ts';
+import { Checkpointer } from '../src/store/checkpoint.ts';
+import { Engine } from '../src/api/engine.ts';
+import { makeLib, tmp } from './export/helpers.ts';
+
+const walBytes = (file: string) => fs.statSync(`${file}-wal`).size;
+const fill = (db: ReturnType<typeof openDb>, n: number) => {
+  const ins = db.prepare('INSERT INTO t (v) VALUES (?)');
+  for (let k = 0; k < n; k++) db.transaction(() => { for (let i = 0; i < 100; i++) ins.run('x'.repeat(400)); })();
+};
+
+describe('Checkpointer', () => {
+  it('while held, commits never checkpoint the log; the worker thread does, and the default comes back', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ckpt-'));
+    const file = path.join(dir, 'db.sqlite');
+    const db = openDb(file, { migrate: false });
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const cp = new Checkpointer(db, file, { everyMs: 0 });
+    expect(cp.enabled).toBe(true);
+    const release = cp.hold();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    // about 1,500 pages, past the 1,000 at which this connection would checkpoint (and reuse the log)
+    fill(db, 100);
+    const grown = walBytes(file);
+    expect(grown).toBeGreaterThan(1000 * 4096);
+    fill(db, 5);
+    expect(walBytes(file)).toBeGreaterThan(grown);              // still appending: nobody checkpointed
+    cp.maybe();
+    await cp.idle();
+    expect(cp.started).toBe(1);
+    expect(cp.last).toMatchObject({ busy: 0 });
+    expect(cp.last!.log).toBeGreaterThan(1000);
+    expect(cp.last!.checkpointed).toBe(cp.last!.log);          // all of it, by the worker's connection
+    // the next transaction starts the log again from its beginning: it stops growing
+    const before = walBytes(file);
+    fill(db, 5);
+    expect(walBytes(file)).toBe(before);
+    release();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await cp.idle();
+    expect(db.prepare('SELECT COUNT(*) n FROM t').get()).toEqual({ n: 11000 });
+    await cp.close();
+    db.close();
+  });
+
+  it('nested holds: the default comes back with the last release; :memory: databases are left alone', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ckpt-'));
+    const file = path.join(dir, 'db.sqlite');
+    const db = openDb(file, { migrate: false });
+    const cp = new Checkpointer(db, file);
+    const a = cp.hold(), b = cp.hold();
+    a();
+    a();   // twice: no effect
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    b();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    db.close();
+    const mem = openDb(':memory:', { migrate: false });
+    const none = new Checkpointer(mem, ':memory:');
+    expect(none.enabled).toBe(false);
+    none.hold()();
+    none.maybe();
+    expect(none.started).toBe(0);
+    mem.close();
+  });
+
+  it('an export through the engine holds the checkpoints while it plans and runs, and gives them back', async () => {
+    const dir = tmp();
+    const dbPath = path.join(dir, 'sift.db');
+    const engine = new Engine({ dbPath, dataDir: path.join(dir, 'data') });
+    await makeLib(engine.ctx.db, path.join(dir, 'src'), Array.from({ length: 6 }, (_, i) => ({ rel: `p${i}.jpg`, labels: ['A'] })));
+    const seen: number[] = [];
+    const off = engine.onEvent((e) => { if (e.type === 'job.progress') seen.push(Number(engine.ctx.db.pragma('wal_autocheckpoint', { simple: true }))); });
+    const plan = await engine.call('export.plan', { to: path.join(dir, 'out'), mode: 'copy' });
+    const run = await engine.call('export.run', { exportId: plan.exportId });
+    off();
+    expect(run).toMatchObject({ created: 6, failedTotal: 0 });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((v) => v === 0)).toBe(true);             // held while it ran
+    expect(engine.ctx.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await engine.close();
+  });
+});
