@@ -4,9 +4,12 @@
 // checkpoint fsyncs the log and the database. While an export's write-back fills the disk queue such an fsync took
 // 55-185 ms (once a plan took 463 ms instead of 15 ms), and the export's pipeline waited for it. While a hold() is
 // active, the connection does not checkpoint by itself; after commits, maybe() asks a worker thread with a connection of
-// its own for a PASSIVE checkpoint (it never blocks writers), at most one at a time and one per `everyMs` (5 s), and
-// once more when the last hold ends. What stays on this thread: after a completed checkpoint, the next commit starts
-// the log again from its beginning and SQLite syncs the log's header then (a small fsync, once per checkpoint).
+// its own for a PASSIVE checkpoint (it never blocks writers) once the log holds more than LOG_LIMIT (4 MiB, about the
+// 1,000 pages at which SQLite would have checkpointed), at most one at a time and one per `everyMs`; again when the
+// last hold ends. The connection's journal_size_limit is LOG_LIMIT, so the log file is cut back to it when it is
+// reused and its size tells how much was written since. What stays on this thread: after a completed checkpoint, the
+// next commit starts the log again from its beginning and SQLite syncs the log's header then (one fsync per
+// checkpoint, as before; the checkpoint's own two fsyncs and writes are the worker's).
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -18,11 +21,13 @@ export interface CheckpointResult { busy: number; log: number; checkpointed: num
 export interface Checkpoints {
   /** Takes checkpoints off the connection until the returned function is called (nested holds are counted). */
   hold(): () => void;
-  /** After a commit: a background checkpoint, if none is running and the last one is `everyMs` old. */
+  /** After a commit: a background checkpoint, if the log is over LOG_LIMIT, none is running and the last one is
+   *  `everyMs` old. */
   maybe(): void;
 }
 
 const AUTOCHECKPOINT = 1000;   // SQLite's default (pages)
+export const LOG_LIMIT = 4 << 20;
 
 export class Checkpointer implements Checkpoints {
   private pool: Piscina | null = null;
@@ -35,8 +40,9 @@ export class Checkpointer implements Checkpoints {
   last: CheckpointResult | null = null;
   readonly enabled: boolean;
 
-  constructor(private db: DB, private file: string, private opts: { everyMs?: number } = {}) {
+  constructor(private db: DB, private file: string, private opts: { everyMs?: number; logLimit?: number } = {}) {
     this.enabled = file !== ':memory:' && !db.memory && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    if (this.enabled) db.pragma(`journal_size_limit = ${opts.logLimit ?? LOG_LIMIT}`);
   }
 
   hold(): () => void {
@@ -56,8 +62,8 @@ export class Checkpointer implements Checkpoints {
   maybe(): void {
     if (!this.enabled || this.closed || this.running) return;
     const now = performance.now();
-    if (now - this.lastAt < (this.opts.everyMs ?? 5000)) return;
-    try { if (fs.statSync(`${this.file}-wal`).size === 0) return; } catch { return; }
+    if (now - this.lastAt < (this.opts.everyMs ?? 1000)) return;
+    try { if (fs.statSync(`${this.file}-wal`).size <= (this.opts.logLimit ?? LOG_LIMIT)) return; } catch { return; }
     this.lastAt = now;
     this.started++;
     this.running = (this.getPool().run({ file: this.file }) as Promise<CheckpointResult>)
