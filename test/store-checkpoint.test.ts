@@ -46,14 +46,14 @@ describe('Checkpointer', () => {
     expect(walBytes(file)).toBeLessThan(before);
     expect(walBytes(file)).toBe(LOG_LIMIT);
     release();
+    await cp.settled();
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
-    await cp.idle();
     expect(db.prepare('SELECT COUNT(*) n FROM t').get()).toEqual({ n: 11500 });
     await cp.close();
     db.close();
   });
 
-  it('nested holds: the default comes back with the last release; :memory: databases are left alone', () => {
+  it('nested holds: the default comes back with the last release; :memory: databases are left alone', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ckpt-'));
     const file = path.join(dir, 'db.sqlite');
     const db = openDb(file, { migrate: false });
@@ -63,7 +63,9 @@ describe('Checkpointer', () => {
     a();   // twice: no effect
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     b();
+    await cp.settled();
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await cp.close();
     db.close();
     const mem = openDb(':memory:', { migrate: false });
     const none = new Checkpointer(mem, ':memory:');
@@ -71,10 +73,52 @@ describe('Checkpointer', () => {
     none.hold()();
     none.maybe();
     expect(none.started).toBe(0);
+    await none.close();
     mem.close();
   });
 
-  it('an export through the engine holds the checkpoints while it plans and runs, and gives them back', async () => {
+  it('after the last hold, the long log is checkpointed in the worker before SQLite\'s own checkpoints come back', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ckpt-'));
+    const file = path.join(dir, 'db.sqlite');
+    const db = openDb(file, { migrate: false });
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const cp = new Checkpointer(db, file);
+    const release = cp.hold();
+    fill(db, 100);                                              // over the limit, without calling maybe()
+    release();
+    // not yet: a commit now would find the long log and checkpoint it in this thread
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    await cp.settled();
+    expect(cp.started).toBe(1);
+    expect(cp.last!.checkpointed).toBe(cp.last!.log);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await cp.close();
+    db.close();
+  });
+
+  it('a log past 4x the limit while held (as when commits land during every background checkpoint, so it is never reused) is checkpointed here once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ckpt-'));
+    const file = path.join(dir, 'db.sqlite');
+    const db = openDb(file, { migrate: false });
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const limit = 256 << 10;
+    const cp = new Checkpointer(db, file, { logLimit: limit, everyMs: 60_000 });
+    const release = cp.hold();
+    fill(db, 12);
+    cp.maybe();                                                 // over the limit: the worker is asked
+    expect(cp.started).toBe(1);
+    await cp.idle();
+    fill(db, 40);                                               // far past 4x the limit
+    cp.maybe();
+    expect(cp.inline).toBe(1);
+    fill(db, 1);                                                // the next commit starts the log again
+    expect(walBytes(file)).toBe(limit);
+    release();
+    await cp.close();
+    db.close();
+  });
+
+  it('an export through the engine holds the checkpoints while it runs, and gives them back', async () => {
     const dir = tmp();
     const dbPath = path.join(dir, 'sift.db');
     const engine = new Engine({ dbPath, dataDir: path.join(dir, 'data') });
@@ -87,7 +131,9 @@ describe('Checkpointer', () => {
     expect(run).toMatchObject({ created: 6, failedTotal: 0 });
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((v) => v === 0)).toBe(true);             // held while it ran
-    expect(engine.ctx.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
-    await engine.close();
+    await engine.close();   // (settles the checkpointer first)
+    const db = openDb(dbPath, { migrate: false });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
   });
 });

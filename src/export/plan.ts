@@ -103,17 +103,18 @@ interface PlanCtx {
 }
 
 /**
- * Plans one photo: its placements (one per label), its sidecars and keyword files, their names. A function of its
- * own (not the body of planExport's loop): V8 optimises it once and keeps it, where the loop of one large function
- * was compiled again in every export (110-290 ms of compile work per export, more than the planning itself).
+ * Plans one photo: its placements (one per label), its sidecars and keyword files, their names (false: skipped,
+ * reported in `skip`). A function of its own (not the body of planExport's loop): V8 optimises it once and keeps
+ * it, where the loop of one large function was compiled again in every export (110-290 ms of compile work per
+ * export, more than the planning itself).
  */
-async function planPhoto(ctx: PlanCtx, p: PhotoRow): Promise<void> {
+async function planPhoto(ctx: PlanCtx, p: PhotoRow): Promise<boolean> {
   const { opts, xfs, dest, destDev, unsorted, labelsOf, photoPaths, srcDirs, stemIndex, stats, listing, items, folders, conflict, skip, mergedXmp, blockedBy, tally } = ctx;
-  if (p.status === 'missing') { skip({ photoId: p.id, path: p.path, reason: 'missing from disk (index status)' }); return; }
+  if (p.status === 'missing') { skip({ photoId: p.id, path: p.path, reason: 'missing from disk (index status)' }); return false; }
   const st = stats.get(p.path) ?? null;
-  if (!st || !st.isFile()) { skip({ photoId: p.id, path: p.path, reason: 'source file not found' }); return; }
+  if (!st || !st.isFile()) { skip({ photoId: p.id, path: p.path, reason: 'source file not found' }); return false; }
   const labels = labelsOf.get(p.id) ?? [];
-  if (labels.length === 0 && opts.unlabeled === 'skip') { skip({ photoId: p.id, path: p.path, reason: 'unlabeled' }); return; }
+  if (labels.length === 0 && opts.unlabeled === 'skip') { skip({ photoId: p.id, path: p.path, reason: 'unlabeled' }); return false; }
   const folderLabels = labels.length ? labels : [unsorted];
 
   const srcDir = path.dirname(p.path);
@@ -213,6 +214,7 @@ async function planPhoto(ctx: PlanCtx, p: PhotoRow): Promise<void> {
       });
     });
   }
+  return true;
 }
 
 /** Builds the plan, stores it in the journal (state 'planned') and returns its summary. Changes nothing on disk. */
@@ -310,7 +312,7 @@ export async function planExport(db: DB, opts: ExportOptions, xfs: ExportFs = no
   }
 
   const ctx: PlanCtx = { opts, xfs, dest, destDev, unsorted, labelsOf, photoPaths, srcDirs, stemIndex, stats, listing, items, folders, conflict, skip, mergedXmp, blockedBy, tally };
-  for (const p of photos) { await planPhoto(ctx, p); tally.grp++; }
+  for (const p of photos) if (await planPhoto(ctx, p)) tally.grp++;   // a skipped photo takes no group number
   if (tally.crossDevice) warnings.push(`${tally.crossDevice} photo(s) are on another file system than ${dest}: hard links are impossible there`);
   if (opts.mode === 'move' && photos.length && items.some((i) => i.op === 'move')) {
     const srcDev = (await xfs.lstat(items.find((i) => i.op === 'move')!.src!))?.dev;

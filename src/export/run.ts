@@ -335,13 +335,13 @@ export async function runExport(env: RunEnv, exportId: number): Promise<RunSumma
   }
   const warnings: string[] = [];
   const j = new Journal(db, () => env.checkpoints?.maybe());
-  activeSet(db).add(exportId);
-  db.prepare(`UPDATE exports SET state = 'running', pid = ?, error = NULL WHERE id = ?`).run(process.pid, exportId);
-  let fatal: string | null = null;
   // the journal's commits do not checkpoint the WAL in this thread while the export runs (a checkpoint's fsync
   // waits behind the export's own write-back): a worker thread does it
   const release = env.checkpoints?.hold();
+  activeSet(db).add(exportId);
+  let fatal: string | null = null;
   try {
+    db.prepare(`UPDATE exports SET state = 'running', pid = ?, error = NULL WHERE id = ?`).run(process.pid, exportId);
     const items = db.prepare(`SELECT * FROM export_items WHERE export_id = ? ORDER BY grp, unit, seq`).all(exportId) as ItemRow[];
     for (const it of items.filter((i) => i.state === 'started')) await recoverItem(xfs, j, it);
     // failed items of an earlier run (disk full, permission) are retried on resume

@@ -32,51 +32,97 @@ export const LOG_LIMIT = 4 << 20;
 export class Checkpointer implements Checkpoints {
   private pool: Piscina | null = null;
   private running: Promise<void> | null = null;
+  private finishing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
   private holds = 0;
   private lastAt = -Infinity;
   private closed = false;
-  /** Background checkpoints started, and the result of the last one (for tests and diagnostics). */
+  private readonly limit: number;
+  /** Background checkpoints started, checkpoints made in this thread (the log over 4x the limit), the result of the
+   *  last background one (for tests and diagnostics). */
   started = 0;
+  inline = 0;
   last: CheckpointResult | null = null;
   readonly enabled: boolean;
 
   constructor(private db: DB, private file: string, private opts: { everyMs?: number; logLimit?: number } = {}) {
     this.enabled = file !== ':memory:' && !db.memory && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
-    if (this.enabled) db.pragma(`journal_size_limit = ${opts.logLimit ?? LOG_LIMIT}`);
+    this.limit = opts.logLimit ?? LOG_LIMIT;
+    if (this.enabled) db.pragma(`journal_size_limit = ${this.limit}`);
   }
 
   hold(): () => void {
     if (!this.enabled || this.closed) return () => {};
-    if (this.holds++ === 0) this.db.pragma('wal_autocheckpoint = 0');
+    if (this.holds === 0) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      // other writers on this connection (indexing, labels) commit without calling maybe(): look now and then
+      this.timer = setInterval(() => this.maybe(), Math.max(250, this.opts.everyMs ?? 1000));
+      this.timer.unref();
+    }
+    this.holds++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       if (--this.holds > 0) return;
-      if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT}`);
-      this.lastAt = -Infinity;
-      this.maybe();   // what the hold kept in the log: checkpointed in the background, not by the next commit
+      if (this.timer) { clearInterval(this.timer); this.timer = null; }
+      this.finishing = this.finish().catch(() => undefined);
     };
+  }
+
+  /**
+   * After the last hold: what it kept in the log is checkpointed in the background first, then SQLite's own
+   * checkpoints come back (restored at once, the next commit would find the long log and checkpoint it here).
+   */
+  private async finish(): Promise<void> {
+    await this.idle();
+    if (this.holds > 0) return;
+    if (!this.closed && this.walSize() > this.limit) { this.lastAt = -Infinity; this.maybe(); await this.idle(); }
+    if (this.holds === 0 && this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT}`);
   }
 
   maybe(): void {
     if (!this.enabled || this.closed || this.running) return;
+    const size = this.walSize();
+    if (size <= this.limit) return;
+    if (size > 4 * this.limit && this.holds > 0) {
+      // commits keep landing during the background checkpoints, so the log is never caught up and reused: one
+      // checkpoint here (little left to copy) lets the next commit start it again
+      this.inline++;
+      try { this.db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: the next commit tries again */ }
+      return;
+    }
     const now = performance.now();
     if (now - this.lastAt < (this.opts.everyMs ?? 1000)) return;
-    try { if (fs.statSync(`${this.file}-wal`).size <= (this.opts.logLimit ?? LOG_LIMIT)) return; } catch { return; }
     this.lastAt = now;
     this.started++;
-    this.running = (this.getPool().run({ file: this.file }) as Promise<CheckpointResult>)
-      .then((r) => { this.last = r; }, () => undefined)
+    // the copy of better-sqlite3 built for Electron's ABI, decided here as openDb does (db.ts)
+    const nativeBinding = process.versions.electron ? process.env.SIFT_SQLITE_BINDING || undefined : undefined;
+    this.running = (this.getPool().run({ file: this.file, nativeBinding }) as Promise<CheckpointResult>)
+      .then((r) => {
+        this.last = r;
+        // commits landed meanwhile (the log was not caught up): the next commit may start another at once
+        this.lastAt = -Infinity;
+      }, () => undefined)
       .finally(() => { this.running = null; });
+  }
+
+  private walSize(): number {
+    try { return fs.statSync(`${this.file}-wal`).size; } catch { return 0; }
   }
 
   /** Resolves when no background checkpoint is running. */
   async idle(): Promise<void> { while (this.running) await this.running; }
 
+  /** Resolves when the last hold's final checkpoint is done and SQLite's own checkpoints are back. */
+  async settled(): Promise<void> { await this.finishing; await this.idle(); }
+
   async close(): Promise<void> {
+    if (this.timer) { clearInterval(this.timer); this.timer = null; }
+    await this.settled();
     this.closed = true;
     await this.idle();
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT}`);
     const p = this.pool;
     this.pool = null;
     if (p) { await p.run({ close: true }).catch(() => undefined); await p.destroy(); }
@@ -84,10 +130,13 @@ export class Checkpointer implements Checkpoints {
 
   private getPool(): Piscina {
     // one thread, started on the first checkpoint; plain JavaScript, without this process's flags (no tsx)
-    this.pool ??= new Piscina({
-      filename: fileURLToPath(new URL('./checkpoint.worker.mjs', import.meta.url)),
-      minThreads: 1, maxThreads: 1, idleTimeout: 60_000, execArgv: [],
-    });
+    if (!this.pool) {
+      this.pool = new Piscina({
+        filename: fileURLToPath(new URL('./checkpoint.worker.mjs', import.meta.url)),
+        minThreads: 1, maxThreads: 1, idleTimeout: 60_000, execArgv: [],
+      });
+      this.pool.on('error', () => undefined);   // a thread that dies between tasks (its task, if any, rejects)
+    }
     return this.pool;
   }
 }

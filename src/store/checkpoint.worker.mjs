@@ -6,7 +6,7 @@ let db = null;
 let file = null;
 
 /**
- * { file } -> { busy, log, checkpointed } of `PRAGMA wal_checkpoint(PASSIVE)` on `file` (the connection is kept for
+ * { file, nativeBinding? } -> { busy, log, checkpointed } of `PRAGMA wal_checkpoint(PASSIVE)` on `file` (the connection is kept for
  * the next task); { close: true } closes the connection.
  */
 export default function checkpoint(task) {
@@ -16,9 +16,8 @@ export default function checkpoint(task) {
     if (task.close) return null;
   }
   if (!db) {
-    // in Electron, the copy of better-sqlite3 built for its ABI (as openDb in db.ts)
-    const nativeBinding = process.versions.electron ? process.env.SIFT_SQLITE_BINDING || undefined : undefined;
-    db = new Database(task.file, { fileMustExist: true, nativeBinding });
+    // nativeBinding: in Electron, the copy of better-sqlite3 built for its ABI (decided by the engine, as openDb does)
+    db = new Database(task.file, { fileMustExist: true, nativeBinding: task.nativeBinding || undefined });
     db.pragma('busy_timeout = 1000');
     file = task.file;
   }
