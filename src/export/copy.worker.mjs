@@ -37,10 +37,10 @@ function injected(code, what) {
 let scratch = Buffer.allocUnsafeSlow(1 << 20);
 const SCRATCH_MAX = 64 << 20;
 
-/** The whole content of the open file `fd` (read from offset 0), in this thread's scratch buffer (valid until the
- *  next call). */
-function readAll(fd) {
-  const size = fs.fstatSync(fd).size;
+/** The whole content of the open file `fd` (read from offset 0; `st`: its fstat), in this thread's scratch buffer
+ *  (valid until the next call). */
+function readAll(fd, st = fs.fstatSync(fd)) {
+  const size = st.size;
   if (size >= SCRATCH_MAX) return readLarge(fd, size);   // very large files get their own buffer
   if (scratch.length < size + 1) scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, Math.max(size + 1, scratch.length * 2)));
   // read until EOF (size + 1 detects a file that grew since fstat)
@@ -62,12 +62,6 @@ function readLarge(fd, hint) {
     if (r === 0) return buf.subarray(0, n);
     n += r;
   }
-}
-
-/** The whole content of a file (see readAll). */
-function readBack(file) {
-  const fd = fs.openSync(file, 'r');
-  try { return readAll(fd); } finally { fs.closeSync(fd); }
 }
 
 // COPYFILE_FICLONE: a copy-on-write clone where the file system can (APFS on macOS, where libuv's plain copy does
@@ -134,6 +128,20 @@ function named(e, fdPath, dst) {
 }
 
 /**
+ * The copy (hash h, fstat st) differs from the index: the source may have changed since it was indexed, so the copy
+ * must equal the source as it is now. Never the new file itself: a source that is a dangling symlink to the target
+ * resolves to it once it exists (libuv then "copies" the file onto itself, and the empty file would verify).
+ */
+function verifyAgainstSource(job, h, st) {
+  const sfd = fs.openSync(job.src, 'r');
+  try {
+    const sst = fs.fstatSync(sfd);
+    if (sameFile(sst, st)) throw Object.assign(new Error(`${job.src} resolves to the new file ${job.dst}`), { code: 'EINVAL' });
+    if (!sameHex(h, hash128(readAll(sfd, sst)))) throw new Error(`verification failed: the copy differs from ${job.src}`);
+  } finally { fs.closeSync(sfd); }
+}
+
+/**
  * Exclusive copy (never overwrites: O_EXCL), then the copy is read back and hashed: it must equal the expected hash
  * (the index's), or the source as it is now (changed since it was indexed). Any failure after the copy was created
  * removes it (only while the name still holds our file). `procFd`: copy through /proc/self/fd (see PROC_FD; by
@@ -147,9 +155,6 @@ export function copyVerifySync(job, faults = [], mark = () => {}, procFd = procF
     const f = hit('copy');
     if (f) throw injected(f.code ?? 'EIO', `copyFile '${job.dst}'`);
     if (procFd) {
-      // the source first: a missing one creates nothing, and a dangling symlink to the target would otherwise resolve
-      // to the new file once it exists (libuv then "copies" it onto itself, and the empty file would verify against it)
-      fs.statSync(job.src);
       fd = fs.openSync(job.dst, 'wx+');   // O_RDWR | O_CREAT | O_EXCL
       fs.fchmodSync(fd, 0o600);            // only ours while it is written (whatever the umask); libuv then sets the source's mode
       fdPath = `/proc/self/fd/${fd}`;
@@ -168,13 +173,13 @@ export function copyVerifySync(job, faults = [], mark = () => {}, procFd = procF
     const f = hit('read');
     if (f) throw injected(f.code ?? 'EIO', `readFile '${job.dst}'`);
     if (fd < 0) fd = fs.openSync(job.dst, 'r');   // by name: what is there now (ours, unless replaced since the copy)
-    const h = hash128(readAll(fd));
-    // the source may have changed since it was indexed: compare with the source as it is now
-    if (!sameHex(h, job.expectHash) && !sameHex(h, hash128(readBack(job.src)))) throw new Error(`verification failed: the copy differs from ${job.src}`);
+    const st = fs.fstatSync(fd);
+    const h = hash128(readAll(fd, st));
+    if (!sameHex(h, job.expectHash)) verifyAgainstSource(job, h, st);
     // the verified file must still be the one at the name (not removed, nor replaced by someone else's since)
     let at;
     try { at = fs.lstatSync(job.dst); } catch { at = null; }
-    if (!at || !sameFile(at, fs.fstatSync(fd))) {
+    if (!at || !sameFile(at, st)) {
       mark(3);   // nothing of ours is at the name: the engine picks the name again (EEXIST) and copies once more
       return { error: { code: 'EEXIST', message: `${job.dst} was ${at ? 'replaced by another file' : 'removed'} while it was being exported` } };
     }
