@@ -9,6 +9,13 @@ import { Checkpointer, LOG_LIMIT } from '../src/store/checkpoint.ts';
 import { Engine } from '../src/api/engine.ts';
 import { makeLib, tmp } from './export/helpers.ts';
 
+/** A fresh database file in WAL mode with one table to fill. */
+function walDb() {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ckpt-')), 'db.sqlite');
+  const db = openDb(file, { migrate: false });
+  db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)');
+  return { file, db };
+}
 const walBytes = (file: string) => fs.statSync(`${file}-wal`).size;
 const fill = (db: ReturnType<typeof openDb>, n: number) => {
   const ins = db.prepare('INSERT INTO t (v) VALUES (?)');
@@ -17,10 +24,7 @@ const fill = (db: ReturnType<typeof openDb>, n: number) => {
 
 describe('Checkpointer', () => {
   it('while held, commits never checkpoint the log; the worker thread does, and the default comes back', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ckpt-'));
-    const file = path.join(dir, 'db.sqlite');
-    const db = openDb(file, { migrate: false });
-    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const { file, db } = walDb();
     const cp = new Checkpointer(db, file, { everyMs: 0 });
     expect(cp.enabled).toBe(true);
     const release = cp.hold();
@@ -54,9 +58,7 @@ describe('Checkpointer', () => {
   });
 
   it('nested holds: the default comes back with the last release; :memory: databases are left alone', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ckpt-'));
-    const file = path.join(dir, 'db.sqlite');
-    const db = openDb(file, { migrate: false });
+    const { file, db } = walDb();
     const cp = new Checkpointer(db, file);
     const a = cp.hold(), b = cp.hold();
     a();
@@ -78,10 +80,7 @@ describe('Checkpointer', () => {
   });
 
   it('after the last hold, the long log is checkpointed in the worker before SQLite\'s own checkpoints come back', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ckpt-'));
-    const file = path.join(dir, 'db.sqlite');
-    const db = openDb(file, { migrate: false });
-    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const { file, db } = walDb();
     const cp = new Checkpointer(db, file);
     const release = cp.hold();
     fill(db, 100);                                              // over the limit, without calling maybe()
@@ -97,10 +96,7 @@ describe('Checkpointer', () => {
   });
 
   it('a log past 4x the limit while held (as when commits land during every background checkpoint, so it is never reused) is checkpointed here once', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sift-ckpt-'));
-    const file = path.join(dir, 'db.sqlite');
-    const db = openDb(file, { migrate: false });
-    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const { file, db } = walDb();
     const limit = 256 << 10;
     const cp = new Checkpointer(db, file, { logLimit: limit, everyMs: 60_000 });
     const release = cp.hold();

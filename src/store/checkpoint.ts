@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { DB } from './db.ts';
+import { sqliteNativeBinding, type DB } from './db.ts';
 
 export interface CheckpointResult { busy: number; log: number; checkpointed: number }
 
@@ -96,9 +96,8 @@ export class Checkpointer implements Checkpoints {
     if (now - this.lastAt < (this.opts.everyMs ?? 1000)) return;
     this.lastAt = now;
     this.started++;
-    // the copy of better-sqlite3 built for Electron's ABI, decided here as openDb does (db.ts)
-    const nativeBinding = process.versions.electron ? process.env.SIFT_SQLITE_BINDING || undefined : undefined;
-    this.running = (this.getPool().run({ file: this.file, nativeBinding }) as Promise<CheckpointResult>)
+    // the copy of better-sqlite3 built for Electron's ABI, decided on this thread as openDb does
+    this.running = (this.getPool().run({ file: this.file, nativeBinding: sqliteNativeBinding() }) as Promise<CheckpointResult>)
       .then((r) => {
         this.last = r;
         // commits landed meanwhile (the log was not caught up): the next commit may start another at once

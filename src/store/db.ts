@@ -13,12 +13,17 @@ export interface OpenOptions {
   migrate?: boolean;
 }
 
+/**
+ * In the Electron dev app, better-sqlite3 (not an N-API module) loads a copy built for Electron's ABI
+ * (scripts/electron-native.mjs); Node (CLI, tests) always uses the installed one (undefined).
+ */
+export function sqliteNativeBinding(): string | undefined {
+  return process.versions.electron ? process.env.SIFT_SQLITE_BINDING || undefined : undefined;
+}
+
 export function openDb(file: string, opts: OpenOptions = {}): DB {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  // In the Electron dev app, better-sqlite3 (not an N-API module) loads a copy built for Electron's ABI
-  // (scripts/electron-native.mjs); Node (CLI, tests) always uses the installed one.
-  const nativeBinding = process.versions.electron ? process.env.SIFT_SQLITE_BINDING || undefined : undefined;
-  const db = new Database(file, { readonly: opts.readonly ?? false, nativeBinding });
+  const db = new Database(file, { readonly: opts.readonly ?? false, nativeBinding: sqliteNativeBinding() });
   db.pragma('busy_timeout = 5000');
   if (!opts.readonly) {
     db.pragma('journal_mode = WAL');
